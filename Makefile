@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# edgetrace build.
+#
+#   make <board>_defconfig   configure for board/<board>_defconfig (and make
+#                            it the current board)
+#   make                     build build/<board>/edgetrace (static, musl)
+#   make menuconfig | oldconfig | olddefconfig | savedefconfig
+#   make test                unit tests (target build, and ASan+UBSan on the
+#                            host), then the integration tests (root, BPF)
+#   make size                per-object size table of the final binary
+#   make install DESTDIR=... PREFIX=/usr
+#   make V=1                 show the commands
+#
+# The board is the last one configured (build/.board), x86_64 at first, or
+# BOARD=<board> on the command line. Dependencies (libbpf, libelf, zlib,
+# LMDB, mbedtls) come from toolchains/build.sh, built once per target into
+# $(EDGETRACE_CACHE) (default ~/.cache/edgetrace), outside the tree.
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+PYTHON ?= /usr/bin/python3
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr
+DESTDIR ?=
+
+BOARD ?= $(shell cat build/.board 2>/dev/null || echo x86_64)
+O := build/$(BOARD)
+CONFIG := $(O)/.config
+GEN := $(O)/include
+KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG)
+
+EDGETRACE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/edgetrace
+export EDGETRACE_CACHE
+
+CONFIG_GOALS := %_defconfig clean distclean help
+GOALS := $(or $(MAKECMDGOALS),all)
+
+.PHONY: all test unit-tests asan-tests integration size install clean \
+	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
+	FORCE
+
+all:
+
+# ---------------------------------------------------------------- config
+
+%_defconfig:
+	$(Q)test -f board/$@ || { echo "no such board: board/$@ (see board/)" >&2; exit 2; }
+	$(Q)mkdir -p build/$*
+	$(Q)KCONFIG_CONFIG=build/$*/.config $(PYTHON) -m defconfig --kconfig Kconfig board/$@ >/dev/null
+	$(Q)echo $* > build/.board
+	@echo "  CONFIG  build/$*/.config (from board/$@)"
+
+$(CONFIG):
+	$(Q)test -f board/$(BOARD)_defconfig || { echo "no such board: board/$(BOARD)_defconfig" >&2; exit 2; }
+	$(Q)mkdir -p $(O)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m defconfig --kconfig Kconfig board/$(BOARD)_defconfig >/dev/null
+	@echo "  CONFIG  $@ (from board/$(BOARD)_defconfig)"
+
+menuconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m menuconfig Kconfig
+
+oldconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m oldconfig Kconfig
+
+olddefconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m olddefconfig Kconfig
+
+savedefconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m savedefconfig --kconfig Kconfig --out $(O)/defconfig
+	@echo "  SAVE    $(O)/defconfig (copy it to board/$(BOARD)_defconfig to keep it)"
+
+ifneq ($(filter-out $(CONFIG_GOALS),$(GOALS)),)
+include $(CONFIG)
+
+$(GEN)/autoconf.h: $(CONFIG) Kconfig
+	$(Q)mkdir -p $(GEN)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m genconfig --header-path $@ Kconfig
+
+# ------------------------------------------------------------- toolchain
+
+unquote = $(patsubst "%",%,$(1))
+TRIPLE := $(call unquote,$(CONFIG_TARGET_TRIPLE))
+TARGET_FILE := toolchains/targets/$(TRIPLE).sh
+DEPS := $(EDGETRACE_CACHE)/$(TRIPLE)
+HOST_TRIPLE := x86_64-linux-gnu
+HOST_DEPS := $(EDGETRACE_CACHE)/$(HOST_TRIPLE)
+
+$(O)/toolchain.mk: $(TARGET_FILE) $(CONFIG)
+	$(Q)mkdir -p $(O)
+	$(Q)bash -c 'set -eu; . ./$<; for v in CC AR STRIP BPF_ARCH LIBC QEMU; do \
+		eval "x=\$${$$v-}"; printf "T_%s := %s\n" $$v "$$x"; done' > $@
+
+# Only once .config exists (make restarts after creating it), so that the
+# triple is known.
+ifneq ($(wildcard $(CONFIG)),)
+include $(O)/toolchain.mk
+endif
+
+$(TARGET_FILE):
+	@echo "no toolchain for $(TRIPLE): add $(TARGET_FILE) (see toolchains/README.md)" >&2
+	@exit 2
+
+$(DEPS)/.stamp: toolchains/build.sh toolchains/versions.mk $(TARGET_FILE)
+	$(Q)V=$(V) bash toolchains/build.sh $(TRIPLE)
+
+$(HOST_DEPS)/.stamp: toolchains/build.sh toolchains/versions.mk toolchains/targets/$(HOST_TRIPLE).sh
+	$(Q)V=$(V) bash toolchains/build.sh $(HOST_TRIPLE)
+
+deps: $(DEPS)/.stamp
+
+# ------------------------------------------------------------------ BPF
+
+BPF_SRCS-y := bpf/maps.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_EXEC) += bpf/exec.bpf.c
+BPF_OBJS := $(patsubst bpf/%.c,$(O)/bpf/%.o,$(BPF_SRCS-y))
+BPF_HDRS := $(wildcard bpf/*.h)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(T_BPF_ARCH) \
+	-Wall -Werror -include $(GEN)/autoconf.h -Ibpf -I$(DEPS)/include
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(GEN)/autoconf.h $(DEPS)/.stamp
+	@echo "  BPF     $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object for all probe families: one skeleton, shared maps. bpftool's
+# linker keeps BTF and drops DWARF, so what is embedded is small.
+$(O)/bpf/edgetrace.o: $(BPF_OBJS)
+	@echo "  BPFLINK $@"
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(GEN)/edgetrace.skel.h: $(O)/bpf/edgetrace.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_bpf > $@.tmp && mv $@.tmp $@
+
+# ---------------------------------------------------------------- agent
+
+VERSION := $(shell cat VERSION)$(shell git rev-parse --short HEAD >/dev/null 2>&1 && echo "-g$$(git rev-parse --short HEAD)")
+
+$(GEN)/version.h: FORCE
+	$(Q)mkdir -p $(GEN)
+	$(Q)echo '#define ET_VERSION "$(VERSION)"' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+STORAGE_SRCS := storage/record.c storage/spool.c
+CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
+	core/output.c core/query.c
+AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
+
+WARN := -Wall -Wextra -Werror
+INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Ibpf
+TARGET_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -ffunction-sections \
+	-fdata-sections $(INCS) -I$(DEPS)/include -MMD -MP
+TARGET_LDFLAGS := -static -Wl,--gc-sections
+LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a)
+
+$(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(T_CC) $(TARGET_CFLAGS) -c $< -o $@
+
+$(O)/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+
+$(O)/edgetrace: $(AGENT_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(T_CC) $(TARGET_LDFLAGS) -Wl,-Map=$@.map -o $@ $^ $(LIBS)
+
+$(O)/edgetrace.stripped: $(O)/edgetrace
+	$(Q)$(T_STRIP) -o $@ $<
+
+all: $(O)/edgetrace $(O)/edgetrace.stripped
+	@echo "  DONE    $(O)/edgetrace ($$(stat -c %s $(O)/edgetrace.stripped) bytes stripped)"
+
+-include $(AGENT_OBJS:.o=.d)
+
+# ----------------------------------------------------------------- tests
+
+UNIT_TESTS := record spool output
+UNIT_DEPS-record := storage/record.c
+UNIT_DEPS-spool := storage/record.c storage/spool.c
+UNIT_DEPS-output := storage/record.c core/output.c
+
+.SECONDEXPANSION:
+# The target build: the same compiler and flags as the agent.
+$(O)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wildcard storage/*.h core/*.h bpf/*.h) $(GEN)/autoconf.h $(DEPS)/.stamp
+	$(Q)mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -Itests/unit -static -o $@ $< \
+		$(UNIT_DEPS-$*) $(DEPS)/lib/liblmdb.a
+
+# The host sanitizer build: glibc, ASan + UBSan, every error fatal.
+ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
+	-I$(HOST_DEPS)/include -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+$(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wildcard storage/*.h core/*.h bpf/*.h) $(GEN)/autoconf.h $(HOST_DEPS)/.stamp
+	$(Q)mkdir -p $(@D)
+	@echo "  CC      $@ (ASan+UBSan)"
+	$(Q)gcc $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(UNIT_DEPS-$*) \
+		$(HOST_DEPS)/lib/liblmdb.a -lpthread
+
+unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
+asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS))
+
+TEST_GOALS := unit-tests all
+ifeq ($(T_QEMU),)
+TEST_GOALS += asan-tests
+endif
+
+test: $(TEST_GOALS)
+	$(Q)bash tests/run.sh $(O)
+
+# ------------------------------------------------------------ footprint
+
+size: all
+	$(Q)$(PYTHON) bench/sizetable.py $(O)/edgetrace.map $(O)/edgetrace.stripped
+
+install: all
+	$(Q)install -D -m 0755 $(O)/edgetrace.stripped $(DESTDIR)$(PREFIX)/sbin/edgetrace
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)/sbin/edgetrace"
+
+endif # config goals
+
+clean:
+	$(Q)rm -rf build/$(BOARD)/obj build/$(BOARD)/bpf build/$(BOARD)/include \
+		build/$(BOARD)/tests build/$(BOARD)/asan build/$(BOARD)/edgetrace*
+
+distclean:
+	$(Q)rm -rf build
+
+help:
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "Boards: $$(ls board/*_defconfig | sed 's|board/||;s|_defconfig||' | tr '\n' ' ')"

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.bpf.h - the maps every probe family shares.
+ *
+ * Each probe family is its own object (exec.bpf.o, ...); the build links
+ * the enabled ones with `bpftool gen object` into one object, so the agent
+ * has a single skeleton, one ring buffer and one drops map. maps.bpf.c
+ * defines the maps (ET_DEFINE_MAPS); every other object sees them as
+ * extern declarations of the same shape, which the BPF linker resolves.
+ *
+ * Sizes here are placeholders: the loader sets the ring buffer's size from
+ * CONFIG_RINGBUF_SIZE_KIB before loading.
+ */
+#ifndef EDGETRACE_MAPS_BPF_H
+#define EDGETRACE_MAPS_BPF_H
+
+#ifdef ET_DEFINE_MAPS
+#define ET_MAP
+#else
+#define ET_MAP extern
+#endif
+
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ET_DROP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Count a lost event; the agent turns the counts into gap records. */
+static __always_inline void et_count_drop(__u32 cause)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &cause);
+
+	if (n)
+		*n += 1;
+}
+
+/* Send an event of @size bytes; on a full ring, count it and move on. */
+static __always_inline void et_output(void *ev, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, ev, size, 0))
+		et_count_drop(ET_DROP_RINGBUF_FULL);
+}
+
+#endif /* EDGETRACE_MAPS_BPF_H */

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * loader.c - load the embedded BPF object, size its maps from Kconfig,
+ * attach the probes and hand out the ring buffer.
+ *
+ * The object is the bpftool skeleton of every enabled probe family linked
+ * into one (bpf/README.md), so there is one ring buffer and one drops map
+ * whatever the configuration.
+ *
+ * Memory accounting: since 5.11 the kernel charges BPF memory to the
+ * memory cgroup and RLIMIT_MEMLOCK does not matter; before that, libbpf
+ * raises RLIMIT_MEMLOCK itself, and when it cannot (no CAP_SYS_RESOURCE)
+ * the load fails with EPERM, which we explain.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "core.h"
+#include "edgetrace.h"
+#include "edgetrace.skel.h"
+
+_Static_assert((CONFIG_RINGBUF_SIZE_KIB & (CONFIG_RINGBUF_SIZE_KIB - 1)) == 0,
+	       "CONFIG_RINGBUF_SIZE_KIB must be a power of two");
+_Static_assert(CONFIG_RINGBUF_SIZE_KIB < CONFIG_BPF_MAP_BUDGET_KIB,
+	       "the ring buffer must leave room in CONFIG_BPF_MAP_BUDGET_KIB");
+
+struct et_probes {
+	struct edgetrace_bpf *skel;
+	struct ring_buffer *rb;
+	et_event_fn fn;
+	void *ctx;
+};
+
+const char *et_probes_names(void)
+{
+	return ""
+#ifdef CONFIG_PROBE_EXEC
+		"exec"
+#endif
+		;
+}
+
+/* libbpf speaks only when something is wrong. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level > LIBBPF_WARN && !getenv("EDGETRACE_DEBUG_BPF"))
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma < major || (ma == major && mi < minor);
+}
+
+static void explain_load_error(int err, char *buf, size_t len)
+{
+	if (err == -EPERM && kernel_before(5, 11))
+		snprintf(buf, len, "cannot load the BPF probes: permission "
+			 "denied. This kernel (< 5.11) charges BPF maps to "
+			 "RLIMIT_MEMLOCK and it could not be raised: run as root "
+			 "with CAP_SYS_RESOURCE, or raise the limit (ulimit -l "
+			 "unlimited, LimitMEMLOCK=infinity in the systemd unit)");
+	else if (err == -EPERM)
+		snprintf(buf, len, "cannot load the BPF probes: permission "
+			 "denied: run edgetrace as root (it needs CAP_BPF and "
+			 "CAP_PERFMON, or CAP_SYS_ADMIN)");
+	else
+		snprintf(buf, len, "cannot load the BPF probes: %s (run with "
+			 "EDGETRACE_DEBUG_BPF=1 for the verifier's log)",
+			 strerror(-err));
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct et_probes *p = ctx;
+
+	return p->fn(p->ctx, data, size);
+}
+
+struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
+				 size_t errlen)
+{
+	struct et_probes *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory loading the probes");
+		return NULL;
+	}
+	p->fn = fn;
+	p->ctx = ctx;
+	libbpf_set_print(libbpf_print);
+	p->skel = edgetrace_bpf__open();
+	if (!p->skel) {
+		explain_load_error(-errno, err, errlen);
+		goto out_free;
+	}
+	bpf_map__set_max_entries(p->skel->maps.events,
+				 CONFIG_RINGBUF_SIZE_KIB * 1024);
+	rc = edgetrace_bpf__load(p->skel);
+	if (rc) {
+		explain_load_error(rc, err, errlen);
+		goto out_destroy;
+	}
+	rc = edgetrace_bpf__attach(p->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach the BPF probes: %s",
+			 strerror(-rc));
+		goto out_destroy;
+	}
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample,
+				 p, NULL);
+	if (!p->rb) {
+		snprintf(err, errlen, "cannot map the BPF ring buffer: %s",
+			 strerror(errno));
+		goto out_destroy;
+	}
+	return p;
+out_destroy:
+	edgetrace_bpf__destroy(p->skel);
+out_free:
+	free(p);
+	return NULL;
+}
+
+int et_probes_epoll_fd(struct et_probes *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int et_probes_consume(struct et_probes *p)
+{
+	return ring_buffer__consume(p->rb);
+}
+
+int et_probes_drops(struct et_probes *p, uint64_t *drops)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int fd = bpf_map__fd(p->skel->maps.drops);
+
+	if (ncpu <= 0)
+		return -1;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -1;
+	for (uint32_t cause = 0; cause < ET_DROP_NR; cause++) {
+		drops[cause] = 0;
+		if (bpf_map_lookup_elem(fd, &cause, vals))
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			drops[cause] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+void et_probes_close(struct et_probes *p)
+{
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	edgetrace_bpf__destroy(p->skel);
+	free(p);
+}

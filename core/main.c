@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - the edgetrace command line: dispatch to a command.
+ *
+ * Each command parses its own options (run.c, query.c, status.c). Usage
+ * errors exit with 2 and name the bad argument; runtime errors exit with 1.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "version.h"
+
+static const char usage[] =
+"usage: edgetrace COMMAND [OPTIONS]\n"
+"\n"
+"A system-behaviour monitor for Linux edge gateways: eBPF probes record\n"
+"what happens on the device into a bounded, power-loss-safe spool.\n"
+"\n"
+"Commands:\n"
+"  run      capture events into the spool     (edgetrace run --help)\n"
+"  query    print events stored in the spool  (edgetrace query --help)\n"
+"  status   print the spool's figures         (edgetrace status --help)\n"
+"\n"
+"Options:\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version and build configuration\n";
+
+void et_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("edgetrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int et_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "edgetrace %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'edgetrace %s --help'.\n", cmd);
+	return ET_EXIT_USAGE;
+}
+
+static int version(void)
+{
+	printf("edgetrace %s (%s, record format %d.%d, probes: %s)\n",
+	       ET_VERSION, CONFIG_TARGET_TRIPLE, ET_REC_MAJOR, ET_REC_MINOR,
+	       et_probes_names());
+	return ET_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fputs(usage, stderr);
+		return ET_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage, stdout);
+		return ET_EXIT_OK;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version"))
+		return version();
+	if (!strcmp(cmd, "run"))
+		return et_cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "query"))
+		return et_cmd_query(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return et_cmd_status(argc - 1, argv + 1);
+	fprintf(stderr, "edgetrace: unknown command '%s'\n"
+		"Try 'edgetrace --help' for the list of commands.\n", cmd);
+	return ET_EXIT_USAGE;
+}

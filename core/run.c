@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run.c - `edgetrace run`: the agent.
+ *
+ * One event loop, no threads: epoll over the BPF ring buffer, a signalfd
+ * for SIGINT/SIGTERM and a timerfd that drives group commits and syncs.
+ * Each event from the ring is converted to a record, queued for the spool
+ * (committed every CONFIG_SPOOL_COMMIT_EVENTS records or
+ * CONFIG_SPOOL_COMMIT_MS) and, with --json, printed as a JSON line.
+ *
+ * On SIGINT/SIGTERM the ring is drained, the last group committed and the
+ * spool synced before exit, so a clean stop loses nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "edgetrace.h"
+
+static const char run_usage[] =
+"usage: edgetrace run [--spool DIR] [--json]\n"
+"\n"
+"Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
+"\n"
+"  --spool DIR  spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
+"  --json       also print each event as a JSON line on stdout\n"
+"  -h, --help   show this help\n"
+"\n"
+"A line on stderr says when capture has started; at exit a summary line\n"
+"gives the events recorded and dropped.\n";
+
+struct agent {
+	struct et_spool *spool;
+	struct et_probes *probes;
+	uint64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns for UTC ns */
+	int json;
+	uint64_t events;
+	uint64_t bad_events;
+	uint64_t last_sync;	/* monotonic ns */
+	int failed;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	uint8_t buf[ET_REC_MAX_SIZE];
+	struct et_record r;
+	size_t len;
+
+	if (et_exec_to_record(data, size, a->mono_to_real, &r)) {
+		a->bad_events++;
+		return 0;
+	}
+	len = et_record_encode(&r, buf, sizeof(buf));
+	if (!len) {
+		a->bad_events++;
+		return 0;
+	}
+	if (et_spool_append(a->spool, buf, len, &r.seq)) {
+		et_err("%s", et_spool_error(a->spool));
+		a->failed = 1;
+		return -EIO;
+	}
+	a->events++;
+	if (a->json)
+		et_print_json(stdout, &r);
+	return 0;
+}
+
+/* Timer tick: commit the group, and sync when the interval is up. */
+static int tick(struct agent *a)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	if (et_spool_commit(a->spool))
+		goto out_err;
+	if (a->json)
+		fflush(stdout);
+	if (now - a->last_sync >= CONFIG_SPOOL_SYNC_MS * 1000000ull) {
+		if (et_spool_sync(a->spool))
+			goto out_err;
+		a->last_sync = now;
+	}
+	return 0;
+out_err:
+	et_err("%s", et_spool_error(a->spool));
+	return -1;
+}
+
+static int make_timer(void)
+{
+	struct itimerspec it = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	it.it_interval.tv_sec = CONFIG_SPOOL_COMMIT_MS / 1000;
+	it.it_interval.tv_nsec = CONFIG_SPOOL_COMMIT_MS % 1000 * 1000000L;
+	it.it_value = it.it_interval;
+	if (timerfd_settime(fd, 0, &it, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The loop; returns when a signal arrives or something fails. */
+static int loop(struct agent *a, int ep, int sfd, int tfd)
+{
+	int rbfd = et_probes_epoll_fd(a->probes);
+
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			et_err("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t x;
+
+			if (fd == rbfd && et_probes_consume(a->probes) < 0)
+				return -1;
+			if (fd == tfd && read(tfd, &x, sizeof(x)) > 0 &&
+			    tick(a))
+				return -1;
+			if (fd == sfd)
+				return 0;
+		}
+	}
+}
+
+static void summary(struct agent *a)
+{
+	uint64_t drops[ET_DROP_NR] = { 0 }, total = 0;
+
+	et_probes_drops(a->probes, drops);
+	for (int i = 0; i < ET_DROP_NR; i++)
+		total += drops[i];
+	fprintf(stderr, "edgetrace: stopped: %" PRIu64 " events recorded, %"
+		PRIu64 " dropped (ring full %" PRIu64 ", scratch %" PRIu64
+		"), %" PRIu64 " malformed\n", a->events, total,
+		drops[ET_DROP_RINGBUF_FULL], drops[ET_DROP_SCRATCH],
+		a->bad_events);
+}
+
+static int capture(struct agent *a, const char *spool_dir)
+{
+	int ep = -1, sfd = -1, tfd = -1, ret = -1;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	sfd = make_signalfd();
+	tfd = make_timer();
+	if (ep < 0 || sfd < 0 || tfd < 0) {
+		et_err("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	if (add_fd(ep, et_probes_epoll_fd(a->probes)) || add_fd(ep, sfd) ||
+	    add_fd(ep, tfd)) {
+		et_err("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "edgetrace: capturing (probes: %s) into %s\n",
+		et_probes_names(), spool_dir);
+	ret = loop(a, ep, sfd, tfd);
+	if (et_probes_consume(a->probes) < 0)	/* drain what is left */
+		ret = -1;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (ep >= 0)
+		close(ep);
+	return ret;
+}
+
+static int parse_run_args(int argc, char **argv, const char **spool, int *json)
+{
+	static const struct option opts[] = {
+		{ "spool", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': *spool = optarg; break;
+		case 'j': *json = 1; break;
+		case 'h': fputs(run_usage, stdout); return 1;
+		case ':':
+			return -et_usage_error("run", "option '%s' needs a "
+					       "value", argv[optind - 1]);
+		default:
+			return -et_usage_error("run", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return -et_usage_error("run", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!**spool)
+		return -et_usage_error("run", "--spool needs a directory");
+	return 0;
+}
+
+int et_cmd_run(int argc, char **argv)
+{
+	const char *spool_dir = ET_DEFAULT_SPOOL;
+	struct et_spool_opts so;
+	struct agent a = { 0 };
+	char err[512];
+	int rc, ret = ET_EXIT_ERROR;
+
+	rc = parse_run_args(argc, argv, &spool_dir, &a.json);
+	if (rc)
+		return rc > 0 ? ET_EXIT_OK : -rc;
+	et_spool_defaults(&so);
+	a.spool = et_spool_open(spool_dir, &so, err, sizeof(err));
+	if (!a.spool) {
+		et_err("%s", err);
+		return ET_EXIT_ERROR;
+	}
+	a.probes = et_probes_open(on_event, &a, err, sizeof(err));
+	if (!a.probes) {
+		et_err("%s", err);
+		goto out_spool;
+	}
+	a.mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	a.last_sync = clock_ns(CLOCK_MONOTONIC);
+	if (!capture(&a, spool_dir) && !a.failed)
+		ret = ET_EXIT_OK;
+	summary(&a);
+	et_probes_close(a.probes);
+out_spool:
+	if (et_spool_close(a.spool))
+		ret = ET_EXIT_ERROR;
+	fflush(stdout);
+	return ret;
+}

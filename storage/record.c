@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * record.c - the binary record format (docs/record-format.md).
+ *
+ * Design: a fixed 20-byte little-endian header that every reader can parse
+ * without knowing the type, then tagged fields in the style of protocol
+ * buffers: a varint tag (field id << 1 | wire kind), then either a varint
+ * value or a varint length and that many bytes. Varints keep small numbers
+ * (uids, ppids, lengths) to one or two bytes, which is most of an exec
+ * record's integers; tags let a newer writer add fields that an older
+ * reader skips, so only an incompatible change bumps the major version.
+ */
+#include <string.h>
+
+#include "storage.h"
+
+enum { WIRE_VARINT = 0, WIRE_BYTES = 1 };
+
+static const char *const type_names[] = {
+	[ET_REC_EXEC] = "exec",
+	[ET_REC_GAP] = "gap",
+};
+
+const char *et_rec_type_name(unsigned int type)
+{
+	if (type >= sizeof(type_names) / sizeof(type_names[0]))
+		return NULL;
+	return type_names[type];
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+struct writer {
+	uint8_t *p;
+	size_t size;
+	size_t len;
+	int overflow;
+};
+
+static void put_varint(struct writer *w, uint64_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+
+		v >>= 7;
+		if (v)
+			b |= 0x80;
+		if (w->len < w->size)
+			w->p[w->len++] = b;
+		else
+			w->overflow = 1;
+	} while (v);
+}
+
+static void put_int(struct writer *w, enum et_field f, uint64_t v)
+{
+	put_varint(w, (uint64_t)f << 1 | WIRE_VARINT);
+	put_varint(w, v);
+}
+
+static void put_bytes(struct writer *w, enum et_field f, struct et_str s)
+{
+	put_varint(w, (uint64_t)f << 1 | WIRE_BYTES);
+	put_varint(w, s.len);
+	if (w->size - w->len < s.len) {
+		w->overflow = 1;
+		return;
+	}
+	memcpy(w->p + w->len, s.p, s.len);
+	w->len += s.len;
+}
+
+size_t et_record_encode(const struct et_record *r, uint8_t *buf, size_t size)
+{
+	struct writer w = { .p = buf, .size = size, .len = ET_REC_HDR_SIZE };
+
+	if (size < ET_REC_HDR_SIZE)
+		return 0;
+	buf[0] = ET_REC_MAJOR;
+	buf[1] = ET_REC_MINOR;
+	buf[2] = r->type;
+	buf[3] = r->flags;
+	put_le32(buf + 4, r->pid);
+	put_le32(buf + 8, r->tid);
+	put_le64(buf + 12, r->ts);
+
+	if (et_record_has(r, ET_F_PPID))
+		put_int(&w, ET_F_PPID, r->ppid);
+	if (et_record_has(r, ET_F_UID))
+		put_int(&w, ET_F_UID, r->uid);
+	if (et_record_has(r, ET_F_GID))
+		put_int(&w, ET_F_GID, r->gid);
+	if (et_record_has(r, ET_F_EXEC_FLAGS))
+		put_int(&w, ET_F_EXEC_FLAGS, r->exec_flags);
+	if (et_record_has(r, ET_F_COMM))
+		put_bytes(&w, ET_F_COMM, r->comm);
+	if (et_record_has(r, ET_F_EXE))
+		put_bytes(&w, ET_F_EXE, r->exe);
+	if (et_record_has(r, ET_F_FILENAME))
+		put_bytes(&w, ET_F_FILENAME, r->filename);
+	if (et_record_has(r, ET_F_ARGS))
+		put_bytes(&w, ET_F_ARGS, r->args);
+	return w.overflow ? 0 : w.len;
+}
+
+struct reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+};
+
+static enum et_decode_status get_varint(struct reader *rd, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (rd->off >= rd->len)
+			return ET_DEC_TRUNCATED;
+		b = rd->p[rd->off++];
+		if (shift == 63 && b > 1)
+			return ET_DEC_MALFORMED;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return ET_DEC_OK;
+		}
+	}
+	return ET_DEC_MALFORMED;
+}
+
+static enum et_decode_status set_int(struct et_record *r, uint64_t id,
+				     uint64_t v)
+{
+	uint32_t *dst;
+
+	switch (id) {
+	case ET_F_PPID: dst = &r->ppid; break;
+	case ET_F_UID: dst = &r->uid; break;
+	case ET_F_GID: dst = &r->gid; break;
+	case ET_F_EXEC_FLAGS: dst = &r->exec_flags; break;
+	case ET_F_COMM: case ET_F_EXE: case ET_F_FILENAME: case ET_F_ARGS:
+		return ET_DEC_MALFORMED;	/* a string sent as a number */
+	default:
+		return ET_DEC_OK;		/* a newer field: skip it */
+	}
+	if (v > UINT32_MAX)
+		return ET_DEC_MALFORMED;
+	*dst = v;
+	et_record_set(r, id);
+	return ET_DEC_OK;
+}
+
+static enum et_decode_status set_bytes(struct et_record *r, uint64_t id,
+				       struct et_str s)
+{
+	struct et_str *dst;
+
+	switch (id) {
+	case ET_F_COMM: dst = &r->comm; break;
+	case ET_F_EXE: dst = &r->exe; break;
+	case ET_F_FILENAME: dst = &r->filename; break;
+	case ET_F_ARGS: dst = &r->args; break;
+	case ET_F_PPID: case ET_F_UID: case ET_F_GID: case ET_F_EXEC_FLAGS:
+		return ET_DEC_MALFORMED;
+	default:
+		return ET_DEC_OK;
+	}
+	*dst = s;
+	et_record_set(r, id);
+	return ET_DEC_OK;
+}
+
+static enum et_decode_status decode_field(struct reader *rd,
+					  struct et_record *r)
+{
+	enum et_decode_status st;
+	uint64_t tag, v;
+	struct et_str s;
+
+	st = get_varint(rd, &tag);
+	if (st)
+		return st;
+	if ((tag & 1) == WIRE_VARINT) {
+		st = get_varint(rd, &v);
+		return st ? st : set_int(r, tag >> 1, v);
+	}
+	st = get_varint(rd, &v);
+	if (st)
+		return st;
+	if (v > rd->len - rd->off)
+		return ET_DEC_TRUNCATED;
+	s.p = (const char *)rd->p + rd->off;
+	s.len = v;
+	rd->off += v;
+	return set_bytes(r, tag >> 1, s);
+}
+
+enum et_decode_status et_record_decode(const uint8_t *buf, size_t len,
+				       struct et_record *r)
+{
+	struct reader rd = { .p = buf, .len = len, .off = ET_REC_HDR_SIZE };
+	uint64_t seq = r->seq;
+	enum et_decode_status st;
+
+	if (len < 1)
+		return ET_DEC_TRUNCATED;
+	if (buf[0] > ET_REC_MAJOR)
+		return ET_DEC_MAJOR;
+	if (buf[0] == 0)
+		return ET_DEC_MALFORMED;
+	if (len < ET_REC_HDR_SIZE)
+		return ET_DEC_TRUNCATED;
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->type = buf[2];
+	r->flags = buf[3];
+	r->pid = get_le32(buf + 4);
+	r->tid = get_le32(buf + 8);
+	r->ts = get_le64(buf + 12);
+	while (rd.off < rd.len) {
+		st = decode_field(&rd, r);
+		if (st)
+			return st;
+	}
+	return ET_DEC_OK;
+}
+
+const char *et_decode_strerror(enum et_decode_status st)
+{
+	switch (st) {
+	case ET_DEC_OK:
+		return "no error";
+	case ET_DEC_TRUNCATED:
+		return "record is truncated: the spool or capture file is damaged";
+	case ET_DEC_MAJOR:
+		return "record was written by a newer edgetrace (format major "
+		       "version above 1): read it with a newer edgetrace";
+	case ET_DEC_MALFORMED:
+		return "record is malformed: the spool or capture file is damaged";
+	}
+	return "unknown decode error";
+}

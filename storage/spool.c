@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spool.c - the LMDB spool.
+ *
+ * Layout of the environment (docs/record-format.md, "Spool"):
+ *   "records"  key: sequence number, 8 bytes big-endian (so LMDB's default
+ *              byte order is numeric order on every architecture, 32-bit
+ *              included, where MDB_INTEGERKEY would mean a 32-bit size_t);
+ *              value: one encoded record.
+ *   "meta"     "format" = "edgetrace-spool 1", "next_seq", "evicted".
+ *
+ * Writes. Records are queued in memory and written as one transaction per
+ * group (group commit): one B-tree append path and one meta page update
+ * for many records, which is what keeps the bytes written to flash per
+ * record low. Keys only grow, so every put is MDB_APPEND.
+ *
+ * Durability. The environment is opened with MDB_NOSYNC: a commit is in
+ * the page cache (it survives kill -9 of the agent) and et_spool_sync(),
+ * called every CONFIG_SPOOL_SYNC_MS, flushes it to the device. That bounds
+ * what a power cut can take to one sync interval; see docs/record-format.md.
+ *
+ * Full map. A commit that does not fit (MDB_MAP_FULL) is aborted, the
+ * oldest records are deleted in a separate transaction, counted in
+ * "evicted", and the group is written again.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "storage.h"
+
+#define SPOOL_FORMAT		"edgetrace-spool 1"
+#define PENDING_BYTES		(256 * 1024)
+#define READ_CHUNK		1024
+#define EVICT_RETRIES		8
+
+struct et_spool {
+	MDB_env *env;
+	MDB_dbi records;
+	MDB_dbi meta;
+	int readonly;
+	uint64_t next_seq;	/* seq of the next record queued */
+	uint64_t evicted;
+	size_t map_size;
+	unsigned int commit_events;
+	/* the queued group: [u32 len][bytes]... */
+	uint8_t *pending;
+	size_t pending_len;
+	unsigned int pending_n;
+	uint64_t pending_first;	/* seq of the first queued record */
+	char err[256];
+};
+
+static int fail(struct et_spool *sp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sp->err, sizeof(sp->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void key_of(uint64_t seq, uint8_t k[8])
+{
+	for (int i = 0; i < 8; i++)
+		k[i] = seq >> (56 - 8 * i);
+}
+
+static uint64_t seq_of(const MDB_val *k)
+{
+	const uint8_t *p = k->mv_data;
+	uint64_t seq = 0;
+
+	if (k->mv_size != 8)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | p[i];
+	return seq;
+}
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
+			uint64_t *v)
+{
+	MDB_val k = { strlen(name), (void *)name }, d;
+	int rc = mdb_get(txn, dbi, &k, &d);
+
+	if (rc)
+		return rc;
+	if (d.mv_size != sizeof(*v))
+		return MDB_CORRUPTED;
+	memcpy(v, d.mv_data, sizeof(*v));
+	return 0;
+}
+
+static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
+			uint64_t v)
+{
+	MDB_val k = { strlen(name), (void *)name }, d = { sizeof(v), &v };
+
+	return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+/* The directory must exist (we create one level) and be a spool or new. */
+static int prepare_dir(struct et_spool *sp, const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int entries = 0;
+
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT || sp->readonly)
+			return fail(sp, "cannot use spool directory '%s': %s",
+				    dir, strerror(errno));
+		if (mkdir(dir, 0700) < 0)
+			return fail(sp, "cannot create spool directory '%s': "
+				    "%s (its parent must exist and be writable)",
+				    dir, strerror(errno));
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fail(sp, "spool '%s' is not a directory: give a "
+			    "directory for --spool", dir);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	if (sp->readonly)
+		return fail(sp, "'%s' is not an edgetrace spool (no data.mdb)",
+			    dir);
+	d = opendir(dir);
+	if (!d)
+		return fail(sp, "cannot read spool directory '%s': %s", dir,
+			    strerror(errno));
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			entries++;
+	closedir(d);
+	if (entries)
+		return fail(sp, "'%s' is not an edgetrace spool and not empty: "
+			    "give a new or empty directory for --spool", dir);
+	return 0;
+}
+
+static int open_env(struct et_spool *sp, const char *dir)
+{
+	unsigned int flags = MDB_NOSYNC | MDB_NORDAHEAD | MDB_NOTLS;
+	int rc;
+
+	rc = mdb_env_create(&sp->env);
+	if (rc)
+		return fail(sp, "cannot create LMDB environment: %s",
+			    mdb_strerror(rc));
+	mdb_env_set_maxdbs(sp->env, 4);
+	if (!sp->readonly)
+		mdb_env_set_mapsize(sp->env, sp->map_size);
+	if (sp->readonly)
+		flags |= MDB_RDONLY;
+	rc = mdb_env_open(sp->env, dir, flags, 0600);
+	if (rc && sp->readonly && (rc == EACCES || rc == EROFS))
+		rc = mdb_env_open(sp->env, dir, flags | MDB_NOLOCK, 0600);
+	if (rc)
+		return fail(sp, "cannot open spool '%s': %s%s", dir,
+			    mdb_strerror(rc), rc == EACCES || rc == EROFS ?
+			    " (the directory must be writable by the agent)" :
+			    "");
+	return 0;
+}
+
+/* Open the databases; a new spool gets its format tag. */
+static int open_dbs(struct et_spool *sp, const char *dir)
+{
+	unsigned int create = sp->readonly ? 0 : MDB_CREATE;
+	MDB_val k = { 6, "format" }, d;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(sp->env, NULL, sp->readonly ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return fail(sp, "cannot begin transaction on '%s': %s", dir,
+			    mdb_strerror(rc));
+	rc = mdb_dbi_open(txn, "meta", create, &sp->meta);
+	if (rc)
+		goto not_spool;
+	rc = mdb_get(txn, sp->meta, &k, &d);
+	if (rc == MDB_NOTFOUND && !sp->readonly) {
+		d.mv_data = SPOOL_FORMAT;
+		d.mv_size = strlen(SPOOL_FORMAT);
+		rc = mdb_put(txn, sp->meta, &k, &d, 0);
+	} else if (!rc && (d.mv_size != strlen(SPOOL_FORMAT) ||
+			   memcmp(d.mv_data, SPOOL_FORMAT, d.mv_size))) {
+		rc = MDB_INCOMPATIBLE;
+	}
+	if (rc)
+		goto not_spool;
+	rc = mdb_dbi_open(txn, "records", create, &sp->records);
+	if (rc)
+		goto not_spool;
+	meta_get_u64(txn, sp->meta, "evicted", &sp->evicted);
+	if (meta_get_u64(txn, sp->meta, "next_seq", &sp->next_seq))
+		sp->next_seq = 1;
+	/* commit even a read-only txn: aborting it would close the DBIs */
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return fail(sp, "cannot initialise spool '%s': %s", dir,
+			    mdb_strerror(rc));
+	return 0;
+not_spool:
+	mdb_txn_abort(txn);
+	return fail(sp, "'%s' is not an edgetrace spool (%s)", dir,
+		    mdb_strerror(rc));
+}
+
+struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
+			       char *err, size_t errlen)
+{
+	struct et_spool *sp = calloc(1, sizeof(*sp));
+
+	if (!sp) {
+		snprintf(err, errlen, "out of memory opening the spool");
+		return NULL;
+	}
+	sp->readonly = o->readonly;
+	sp->map_size = o->map_size;
+	sp->commit_events = o->commit_events ? o->commit_events : 1;
+	if (prepare_dir(sp, dir) || open_env(sp, dir) || open_dbs(sp, dir))
+		goto out_fail;
+	if (!sp->readonly) {
+		sp->pending = malloc(PENDING_BYTES);
+		if (!sp->pending) {
+			fail(sp, "out of memory for the commit queue");
+			goto out_fail;
+		}
+	}
+	return sp;
+out_fail:
+	snprintf(err, errlen, "%s", sp->err);
+	if (sp->env)
+		mdb_env_close(sp->env);
+	free(sp);
+	return NULL;
+}
+
+unsigned int et_spool_pending(const struct et_spool *sp)
+{
+	return sp->pending_n;
+}
+
+int et_spool_append(struct et_spool *sp, const uint8_t *rec, size_t len,
+		    uint64_t *seq)
+{
+	uint32_t l = len;
+
+	if (sp->readonly)
+		return fail(sp, "spool is open read-only");
+	if (len > ET_REC_MAX_SIZE)
+		return fail(sp, "record of %zu bytes exceeds the %d-byte limit",
+			    len, ET_REC_MAX_SIZE);
+	if (sp->pending_len + sizeof(l) + len > PENDING_BYTES &&
+	    et_spool_commit(sp))
+		return -1;
+	if (!sp->pending_n)
+		sp->pending_first = sp->next_seq;
+	memcpy(sp->pending + sp->pending_len, &l, sizeof(l));
+	memcpy(sp->pending + sp->pending_len + sizeof(l), rec, len);
+	sp->pending_len += sizeof(l) + len;
+	sp->pending_n++;
+	*seq = sp->next_seq++;
+	if (sp->pending_n >= sp->commit_events)
+		return et_spool_commit(sp);
+	return 0;
+}
+
+/* Write the queued group in @txn. */
+static int put_pending(struct et_spool *sp, MDB_txn *txn)
+{
+	uint64_t seq = sp->pending_first;
+	MDB_cursor *cur;
+	size_t off = 0;
+	int rc;
+
+	rc = mdb_cursor_open(txn, sp->records, &cur);
+	if (rc)
+		return rc;
+	while (off < sp->pending_len) {
+		uint8_t kb[8];
+		uint32_t l;
+		MDB_val k = { 8, kb }, d;
+
+		memcpy(&l, sp->pending + off, sizeof(l));
+		d.mv_size = l;
+		d.mv_data = sp->pending + off + sizeof(l);
+		key_of(seq++, kb);
+		rc = mdb_cursor_put(cur, &k, &d, MDB_APPEND);
+		if (rc)
+			break;
+		off += sizeof(l) + l;
+	}
+	mdb_cursor_close(cur);
+	if (!rc)
+		rc = meta_put_u64(txn, sp->meta, "next_seq", sp->next_seq);
+	return rc;
+}
+
+/*
+ * Delete the oldest records until about @bytes of record data are freed
+ * (at least one record), and count them.
+ */
+static int evict(struct et_spool *sp, size_t bytes)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, d;
+	uint64_t n = 0;
+	size_t freed = 0;
+	int rc;
+
+	rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, sp->records, &cur);
+	if (rc)
+		goto out_abort;
+	while (freed < bytes && !(rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST))) {
+		freed += k.mv_size + d.mv_size + 16;
+		rc = mdb_cursor_del(cur, 0);
+		if (rc)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND && n)
+		rc = 0;
+	if (rc)
+		goto out_abort;
+	sp->evicted += n;
+	rc = meta_put_u64(txn, sp->meta, "evicted", sp->evicted);
+	if (rc)
+		goto out_abort;
+	return mdb_txn_commit(txn);
+out_abort:
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)	/* nothing left to evict */
+		rc = MDB_MAP_FULL;
+	return rc;
+}
+
+int et_spool_commit(struct et_spool *sp)
+{
+	size_t want = sp->map_size / 16;
+	MDB_txn *txn;
+	int rc, tries;
+
+	if (!sp->pending_n)
+		return 0;
+	if (want < sp->pending_len * 2)
+		want = sp->pending_len * 2;
+	for (tries = 0; tries < EVICT_RETRIES; tries++) {
+		rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
+		if (rc)
+			break;
+		rc = put_pending(sp, txn);
+		if (rc) {
+			mdb_txn_abort(txn);
+		} else {
+			rc = mdb_txn_commit(txn);
+		}
+		if (rc != MDB_MAP_FULL)
+			break;
+		rc = evict(sp, want);
+		if (rc)
+			break;
+	}
+	if (rc)
+		return fail(sp, "cannot commit %u records to the spool: %s",
+			    sp->pending_n, mdb_strerror(rc));
+	sp->pending_len = 0;
+	sp->pending_n = 0;
+	return 0;
+}
+
+int et_spool_sync(struct et_spool *sp)
+{
+	int rc = mdb_env_sync(sp->env, 1);
+
+	if (rc)
+		return fail(sp, "cannot flush the spool to disk: %s",
+			    mdb_strerror(rc));
+	return 0;
+}
+
+/* Visit up to READ_CHUNK records from *from; advance *from past them. */
+static int foreach_chunk(struct et_spool *sp, uint64_t *from, et_spool_cb cb,
+			 void *arg, int *done)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	unsigned int n = 0;
+	int rc, ret = 0;
+
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	rc = mdb_cursor_open(txn, sp->records, &cur);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	}
+	key_of(*from, kb);
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	while (!rc && n < READ_CHUNK) {
+		uint64_t seq = seq_of(&k);
+
+		ret = cb(seq, d.mv_data, d.mv_size, arg);
+		*from = seq + 1;
+		n++;
+		if (ret)
+			break;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	*done = ret || rc == MDB_NOTFOUND;
+	return ret;
+}
+
+int et_spool_foreach(struct et_spool *sp, uint64_t from, et_spool_cb cb,
+		     void *arg)
+{
+	int done = 0, ret;
+
+	do {
+		ret = foreach_chunk(sp, &from, cb, arg, &done);
+	} while (!ret && !done);
+	return ret;
+}
+
+static int edge_seq(MDB_cursor *cur, MDB_cursor_op op, uint64_t *seq)
+{
+	MDB_val k, d;
+	int rc = mdb_cursor_get(cur, &k, &d, op);
+
+	*seq = rc ? 0 : seq_of(&k);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_envinfo ei;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	rc = mdb_stat(txn, sp->records, &ms);
+	if (!rc)
+		rc = mdb_cursor_open(txn, sp->records, &cur);
+	if (!rc) {
+		rc = edge_seq(cur, MDB_FIRST, &st->first_seq);
+		if (!rc)
+			rc = edge_seq(cur, MDB_LAST, &st->last_seq);
+		mdb_cursor_close(cur);
+	}
+	if (!rc)
+		meta_get_u64(txn, sp->meta, "evicted", &st->evicted);
+	mdb_txn_abort(txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	mdb_env_info(sp->env, &ei);
+	st->records = ms.ms_entries;
+	st->map_size = ei.me_mapsize;
+	st->used = (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages +
+			      ms.ms_overflow_pages) * ms.ms_psize;
+	return 0;
+}
+
+const char *et_spool_error(const struct et_spool *sp)
+{
+	return sp->err;
+}
+
+int et_spool_close(struct et_spool *sp)
+{
+	int ret = 0;
+
+	if (!sp)
+		return 0;
+	if (!sp->readonly) {
+		ret = et_spool_commit(sp);
+		if (!ret)
+			ret = et_spool_sync(sp);
+	}
+	if (ret)
+		fprintf(stderr, "edgetrace: %s\n", sp->err);
+	mdb_env_close(sp->env);
+	free(sp->pending);
+	free(sp);
+	return ret;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * storage.h - the spool: record format and LMDB store. The only public
+ * header of storage/.
+ *
+ * Records. A record is one event in a compact, versioned, little-endian
+ * binary form (docs/record-format.md has the byte layout and a worked
+ * example): a 20-byte fixed header (version, type, flags, pid, tid,
+ * timestamp) followed by tagged fields. Readers skip fields they do not
+ * know, so adding a field is a minor version; a reader refuses records of
+ * a newer major version. The sequence number is not in the record: it is
+ * the spool's key (and the frame header of a capture file).
+ *
+ * struct et_record is the decoded view. Its strings point into the buffer
+ * that was decoded (or that the caller owns when encoding): they are not
+ * NUL-terminated and live as long as that buffer.
+ *
+ * Spool. An LMDB environment in a directory, with a fixed map size. Records
+ * are appended under monotonic 64-bit sequence numbers and committed in
+ * groups (et_spool_append queues, et_spool_commit writes the group in one
+ * transaction). When the map is full the oldest records are evicted and
+ * counted. Reads walk the spool in short read transactions, never one
+ * long-lived one, so the writer can keep reusing freed pages.
+ *
+ * Errors: functions that can fail return 0 on success and -1 on failure;
+ * the reason, a sentence naming what failed and what to do, is in
+ * et_spool_error() or in the caller's err buffer for et_spool_open().
+ */
+#ifndef EDGETRACE_STORAGE_H
+#define EDGETRACE_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ET_REC_MAJOR		1
+#define ET_REC_MINOR		0
+#define ET_REC_HDR_SIZE		20
+#define ET_REC_MAX_SIZE		8192	/* an encoded record never exceeds this */
+
+/* Record types: the event types of bpf/edgetrace.h, one number space. */
+enum et_rec_type {
+	ET_REC_EXEC = 1,
+	ET_REC_GAP = 31,
+};
+
+/* Field ids (docs/record-format.md); bit i of et_record.present = field i. */
+enum et_field {
+	ET_F_PPID = 1,		/* varint */
+	ET_F_UID = 2,		/* varint */
+	ET_F_GID = 3,		/* varint */
+	ET_F_COMM = 4,		/* bytes */
+	ET_F_EXE = 5,		/* bytes: absolute path of the executable */
+	ET_F_FILENAME = 6,	/* bytes: the path as passed to execve */
+	ET_F_ARGS = 7,		/* bytes: argv, NUL-separated */
+	ET_F_EXEC_FLAGS = 8,	/* varint: ET_EXEC_* of bpf/edgetrace.h */
+	ET_F_NR
+};
+
+struct et_str {
+	const char *p;
+	uint32_t len;
+};
+
+struct et_record {
+	uint64_t seq;		/* spool sequence number (not encoded) */
+	uint64_t ts;		/* ns since the Unix epoch, UTC */
+	uint8_t type;		/* enum et_rec_type */
+	uint8_t flags;		/* reserved, 0 */
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t present;	/* bitmask of enum et_field */
+	uint32_t ppid, uid, gid, exec_flags;
+	struct et_str comm, exe, filename, args;
+};
+
+/* Mark field @f present in @r. */
+static inline void et_record_set(struct et_record *r, enum et_field f)
+{
+	r->present |= 1ull << f;
+}
+
+static inline int et_record_has(const struct et_record *r, enum et_field f)
+{
+	return !!(r->present & (1ull << f));
+}
+
+/* Name of a record type ("exec"), or NULL for an unknown type. */
+const char *et_rec_type_name(unsigned int type);
+
+/*
+ * Encode @r into @buf of @size bytes. Returns the encoded length, or 0 if
+ * it does not fit.
+ */
+size_t et_record_encode(const struct et_record *r, uint8_t *buf, size_t size);
+
+enum et_decode_status {
+	ET_DEC_OK = 0,
+	ET_DEC_TRUNCATED,	/* the buffer ends inside the record */
+	ET_DEC_MAJOR,		/* written by a newer major version */
+	ET_DEC_MALFORMED,	/* a field is not well formed */
+};
+
+/*
+ * Decode @len bytes at @buf into @r (r->seq is left alone). Strings in @r
+ * point into @buf.
+ */
+enum et_decode_status et_record_decode(const uint8_t *buf, size_t len,
+				       struct et_record *r);
+
+/* A sentence for a decode status, naming what to do. */
+const char *et_decode_strerror(enum et_decode_status st);
+
+/* Spool. */
+
+struct et_spool;
+
+struct et_spool_opts {
+	size_t map_size;	/* bytes; fixed for the life of the spool */
+	unsigned int commit_events;	/* auto-commit after this many */
+	int readonly;		/* open for query/status only */
+};
+
+struct et_spool_stats {
+	uint64_t first_seq;	/* oldest record, 0 if empty */
+	uint64_t last_seq;	/* newest committed record, 0 if empty */
+	uint64_t records;	/* records stored */
+	uint64_t evicted;	/* records evicted since the spool was made */
+	uint64_t map_size;	/* bytes */
+	uint64_t used;		/* bytes of the map in use (pages written) */
+};
+
+/*
+ * Open the spool in @dir, creating the directory (one level) and the
+ * environment if needed. A readonly open never creates anything. On
+ * failure returns NULL with a message in @err.
+ */
+struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
+			       char *err, size_t errlen);
+
+/*
+ * Queue a record for the next group commit and return its sequence number
+ * in @seq. Commits by itself when commit_events records are queued.
+ */
+int et_spool_append(struct et_spool *sp, const uint8_t *rec, size_t len,
+		    uint64_t *seq);
+
+/* Records queued and not yet committed. */
+unsigned int et_spool_pending(const struct et_spool *sp);
+
+/*
+ * Write the queued records in one transaction. When the map is full, the
+ * oldest records are evicted until the group fits.
+ */
+int et_spool_commit(struct et_spool *sp);
+
+/* Flush committed transactions to the storage device. */
+int et_spool_sync(struct et_spool *sp);
+
+/*
+ * Call @cb for each record with seq >= @from, in order, until it returns
+ * non-zero (which is then returned). Reads in chunks, each in its own
+ * short read transaction.
+ */
+typedef int (*et_spool_cb)(uint64_t seq, const uint8_t *rec, size_t len,
+			   void *arg);
+int et_spool_foreach(struct et_spool *sp, uint64_t from, et_spool_cb cb,
+		     void *arg);
+
+int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st);
+
+const char *et_spool_error(const struct et_spool *sp);
+
+/* Commit what is queued, sync and close. Returns -1 if that failed. */
+int et_spool_close(struct et_spool *sp);
+
+#endif /* EDGETRACE_STORAGE_H */

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run.sh BUILD_DIR - run every test of one build and count.
+#
+# Unit tests: BUILD_DIR/tests/test_* (the target build, under $QEMU when
+# the target is not the host) and BUILD_DIR/asan/test_* (host, ASan+UBSan).
+# Integration tests: tests/integration/test_*.sh against BUILD_DIR/edgetrace,
+# as root with real BPF. Every test prints "PASS name" or "FAIL name: why";
+# a binary or script that exits non-zero without a FAIL line is a failure.
+# The last line is "N passed, N failed" (", N skipped" when some were).
+set -u
+
+O=${1:?usage: tests/run.sh BUILD_DIR}
+QEMU=${QEMU:-}
+pass=0
+fail=0
+skip=0
+
+# run_one LABEL CMD...: run a test program, echo and count its lines.
+run_one() {
+	local label=$1 out rc p f
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed -e "s/^\(PASS\|FAIL\|SKIP\) /\1 $label/"
+	p=$(printf '%s\n' "$out" | grep -c '^PASS ')
+	f=$(printf '%s\n' "$out" | grep -c '^FAIL ')
+	s=$(printf '%s\n' "$out" | grep -c '^SKIP ')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $label$(basename "${@: -1}"): exited with status $rc and no FAIL line"
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
+}
+
+for t in "$O"/tests/test_*; do
+	[ -x "$t" ] || continue
+	case $t in *.d) continue ;; esac
+	run_one "" $QEMU "$t"
+done
+
+if [ -d "$O/asan" ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	for t in "$O"/asan/test_*; do
+		[ -x "$t" ] || continue
+		run_one "[asan] " "$t"
+	done
+fi
+
+if [ -n "$QEMU" ]; then
+	echo "SKIP integration tests: the target is not this machine"
+	skip=$((skip + 1))
+elif [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP integration tests: they load BPF programs and need root"
+	skip=$((skip + 1))
+else
+	export EDGETRACE="$O/edgetrace"
+	for t in tests/integration/test_*.sh; do
+		run_one "" bash "$t"
+	done
+fi
+
+line="$pass passed, $fail failed"
+[ "$skip" -gt 0 ] && line="$line, $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]

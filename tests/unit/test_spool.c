@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_spool.c - the LMDB spool: append and read back in order, group
+ * commit, sequence numbers that continue across reopen, eviction of the
+ * oldest records when the map is full, and clear errors for directories
+ * that are not spools.
+ */
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "storage.h"
+
+static char tmpl[] = "/tmp/et-spool-test-XXXXXX";
+static char *base;
+
+static void rmrf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static void path_for(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", base, name);
+}
+
+static struct et_spool *open_spool(const char *dir, size_t map, int ro,
+				   char *err)
+{
+	struct et_spool_opts o = { .map_size = map, .commit_events = 100,
+				   .readonly = ro };
+
+	return et_spool_open(dir, &o, err, 512);
+}
+
+/* An encoded exec record whose uid is @n, padded with @pad bytes of argv. */
+static size_t make_rec(uint8_t *buf, uint32_t n, size_t pad)
+{
+	static char args[4096];
+	struct et_record r = { .type = ET_REC_EXEC, .pid = n, .tid = n,
+			       .ts = n, .uid = n };
+
+	memset(args, 'a', sizeof(args));
+	r.args.p = args;
+	r.args.len = pad;
+	et_record_set(&r, ET_F_UID);
+	et_record_set(&r, ET_F_ARGS);
+	return et_record_encode(&r, buf, ET_REC_MAX_SIZE);
+}
+
+struct walk {
+	uint64_t n, first, last;
+	int bad;
+};
+
+static int walk_cb(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	struct walk *w = arg;
+	struct et_record r;
+
+	if (et_record_decode(rec, len, &r) || r.uid != seq) {
+		w->bad++;
+		return 0;
+	}
+	if (w->n && seq != w->last + 1)
+		w->bad++;
+	if (!w->n)
+		w->first = seq;
+	w->last = seq;
+	w->n++;
+	return 0;
+}
+
+static void append_and_read(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool *sp;
+	struct walk w = { 0 };
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "basic");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= 2500; i++) {
+		size_t len = make_rec(rec, i, 10);
+
+		CHECK_INT(0, et_spool_append(sp, rec, len, &seq));
+		CHECK_INT(i, seq);
+	}
+	/* commit_events = 100: 2500 is a whole number of groups */
+	CHECK_INT(0, et_spool_pending(sp));
+	CHECK_INT(0, et_spool_foreach(sp, 0, walk_cb, &w));
+	CHECK_INT(0, w.bad);
+	CHECK_INT(2500, w.n);
+	CHECK_INT(1, w.first);
+	CHECK_INT(2500, w.last);
+	memset(&w, 0, sizeof(w));
+	CHECK_INT(0, et_spool_foreach(sp, 2001, walk_cb, &w));
+	CHECK_INT(500, w.n);
+	CHECK_INT(2001, w.first);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
+static void seq_continues_after_reopen(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "reopen");
+	for (int round = 0; round < 3; round++) {
+		sp = open_spool(dir, 1 << 20, 0, err);
+		if (!sp)
+			CHECK_FAIL("open round %d: %s", round, err);
+		for (int i = 0; i < 7; i++) {
+			size_t len = make_rec(rec, round * 7 + i + 1, 0);
+
+			CHECK_INT(0, et_spool_append(sp, rec, len, &seq));
+			CHECK_INT(round * 7 + i + 1, seq);
+		}
+		/* 7 < commit_events: close must commit them */
+		CHECK_INT(7, et_spool_pending(sp));
+		CHECK_INT(0, et_spool_close(sp));
+	}
+	sp = open_spool(dir, 1 << 20, 1, err);
+	if (!sp)
+		CHECK_FAIL("readonly open: %s", err);
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK_INT(21, st.records);
+	CHECK_INT(1, st.first_seq);
+	CHECK_INT(21, st.last_seq);
+	CHECK_INT(-1, et_spool_append(sp, rec, 10, &seq));
+	et_spool_close(sp);
+}
+
+/* A 1 MiB map takes far less than 8 MiB of records: the oldest go. */
+static void full_map_evicts_oldest(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	struct walk w = { 0 };
+	struct stat sb;
+	uint64_t seq;
+	const uint32_t total = 8000;
+
+	path_for(dir, sizeof(dir), "full");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= total; i++) {
+		size_t len = make_rec(rec, i, 1000);
+
+		if (et_spool_append(sp, rec, len, &seq))
+			CHECK_FAIL("append %u: %s", i, et_spool_error(sp));
+	}
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK(st.evicted > 0);
+	CHECK_INT(total, st.last_seq);
+	CHECK_INT(total, st.records + st.evicted);
+	CHECK_INT(st.evicted + 1, st.first_seq);
+	CHECK(st.used <= (1 << 20));
+	CHECK_INT(0, et_spool_foreach(sp, 0, walk_cb, &w));
+	CHECK_INT(0, w.bad);
+	CHECK_INT(st.records, w.n);
+	CHECK_INT(total, w.last);
+	CHECK_INT(0, et_spool_close(sp));
+	snprintf(err, sizeof(err), "%s/data.mdb", dir);
+	CHECK_INT(0, stat(err, &sb));
+	CHECK(sb.st_size <= (1 << 20));
+}
+
+static void not_a_spool(void)
+{
+	char dir[256], file[300], err[512];
+	struct et_spool *sp;
+	FILE *f;
+
+	/* a regular file */
+	path_for(file, sizeof(file), "plainfile");
+	f = fopen(file, "w");
+	CHECK(f != NULL);
+	fclose(f);
+	sp = open_spool(file, 1 << 20, 0, err);
+	CHECK(sp == NULL);
+	CHECK(strstr(err, "not a directory") != NULL);
+	/* a non-empty directory that is not a spool */
+	path_for(dir, sizeof(dir), "other");
+	CHECK_INT(0, mkdir(dir, 0700));
+	snprintf(file, sizeof(file), "%s/notes.txt", dir);
+	f = fopen(file, "w");
+	fclose(f);
+	sp = open_spool(dir, 1 << 20, 0, err);
+	CHECK(sp == NULL);
+	CHECK(strstr(err, "not an edgetrace spool") != NULL);
+	/* nothing was written into it */
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	CHECK(access(file, F_OK) != 0);
+	/* a parent that does not exist */
+	path_for(dir, sizeof(dir), "missing/deeper");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	CHECK(sp == NULL);
+	CHECK(strstr(err, "cannot create spool directory") != NULL);
+	/* readonly open of a missing spool creates nothing */
+	path_for(dir, sizeof(dir), "never");
+	sp = open_spool(dir, 1 << 20, 1, err);
+	CHECK(sp == NULL);
+	CHECK(access(dir, F_OK) != 0);
+}
+
+CHECK_MAIN_BEGIN("test_spool")
+	base = mkdtemp(tmpl);
+	if (!base) {
+		printf("FAIL test_spool: cannot create a temporary directory\n");
+		return 1;
+	}
+	RUN(append_and_read);
+	RUN(seq_continues_after_reopen);
+	RUN(full_map_evicts_oldest);
+	RUN(not_a_spool);
+	rmrf(base);
+CHECK_MAIN_END
