@@ -39,38 +39,41 @@ def owner(path):
     return os.path.basename(path)
 
 
+def is_num(s):
+    return s.startswith("0x")
+
+
 def parse(mapfile):
+    """Sum kept input sections per owner, from the memory map part.
+
+    An input section is a line " .name ADDR SIZE FILE", or " .name" alone
+    when the name is long, with "ADDR SIZE FILE" on the next line.
+    Discarded sections are listed before the memory map and not counted;
+    sections at address 0 (debug info, not loaded) are skipped too.
+    """
     sizes = defaultdict(lambda: dict.fromkeys(KINDS, 0))
-    in_map = False
-    pending = None
-    rx = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+
+    def add(section, addr, size, path):
+        kind = kind_of(section)
+        if kind and int(addr, 16) and int(size, 16):
+            sizes[owner(path)][kind] += int(size, 16)
+
     with open(mapfile, errors="replace") as f:
         for line in f:
             if line.startswith("Linker script and memory map"):
-                in_map = True
-                continue
-            if not in_map or not line.startswith(" ") or line.startswith("  "):
-                if in_map and line.startswith(" ") and pending is None:
-                    pass
-                if not line.startswith(" .") and not (pending and line.startswith("  ")):
-                    pending = None
-                    if not line.startswith(" COMMON"):
-                        continue
-            m = rx.match(line)
-            if m and m.group(1):
-                section, addr, size, path = m.groups()
-            elif m and pending:
-                section, addr, size, path = pending, m.group(2), m.group(3), m.group(4)
-            else:
-                parts = line.split()
-                pending = parts[0] if len(parts) == 1 else None
-                continue
+                break
+        pending = None
+        for line in f:
+            parts = line.split()
+            if line.startswith(" ") and not line.startswith("  ") and parts:
+                if len(parts) == 1:
+                    pending = parts[0]
+                    continue
+                if len(parts) >= 4 and is_num(parts[1]) and is_num(parts[2]):
+                    add(parts[0], parts[1], parts[2], " ".join(parts[3:]))
+            elif pending and len(parts) >= 3 and is_num(parts[0]) and is_num(parts[1]):
+                add(pending, parts[0], parts[1], " ".join(parts[2:]))
             pending = None
-            kind = kind_of(section)
-            n = int(size, 16)
-            if kind is None or n == 0 or int(addr, 16) == 0:
-                continue
-            sizes[owner(path.strip())][kind] += n
     return sizes
 
 

@@ -50,10 +50,12 @@ int et_probes_drops(struct et_probes *p, uint64_t *drops);
 const char *et_probes_names(void);
 void et_probes_close(struct et_probes *p);
 
-/* Event conversion (event.c). */
-struct et_exec;
-int et_exec_to_record(const void *data, size_t size, uint64_t mono_to_real,
-		      struct et_record *r);
+/*
+ * Event conversion (event.c): an event from the ring buffer into @r, whose
+ * strings then point into @data. -1 if the event is malformed.
+ */
+int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
+		       struct et_record *r);
 
 /* Output (output.c). */
 void et_print_json(FILE *f, const struct et_record *r);

@@ -20,12 +20,12 @@ static size_t strnlen_bounded(const char *s, size_t max)
 	return nul ? (size_t)(nul - s) : max;
 }
 
-int et_exec_to_record(const void *data, size_t size, uint64_t mono_to_real,
-		      struct et_record *r)
+static int exec_to_record(const void *data, size_t size,
+			  uint64_t mono_to_real, struct et_record *r)
 {
 	const struct et_exec *ev = data;
 
-	if (size < ET_EXEC_FIXED_SIZE || ev->hdr.type != ET_EV_EXEC ||
+	if (size < ET_EXEC_FIXED_SIZE ||
 	    ev->args_len > sizeof(ev->args) ||
 	    ev->filename_len >= sizeof(ev->filename) ||
 	    ET_EXEC_FIXED_SIZE + ev->exe_len > size)
@@ -56,4 +56,18 @@ int et_exec_to_record(const void *data, size_t size, uint64_t mono_to_real,
 	et_record_set(r, ET_F_FILENAME);
 	et_record_set(r, ET_F_ARGS);
 	return 0;
+}
+
+int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
+		       struct et_record *r)
+{
+	const struct et_hdr *hdr = data;
+
+	if (size < sizeof(*hdr) || hdr->size != size)
+		return -1;
+	switch (hdr->type) {
+	case ET_EV_EXEC:
+		return exec_to_record(data, size, mono_to_real, r);
+	}
+	return -1;
 }

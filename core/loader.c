@@ -41,11 +41,13 @@ struct et_probes {
 
 const char *et_probes_names(void)
 {
-	return ""
+	static const char names[] = ""
 #ifdef CONFIG_PROBE_EXEC
 		"exec"
 #endif
 		;
+
+	return names[0] ? names : "none";
 }
 
 /* libbpf speaks only when something is wrong. */

@@ -65,7 +65,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct et_record r;
 	size_t len;
 
-	if (et_exec_to_record(data, size, a->mono_to_real, &r)) {
+	if (et_event_to_record(data, size, a->mono_to_real, &r)) {
 		a->bad_events++;
 		return 0;
 	}

@@ -19,9 +19,17 @@
  * called every CONFIG_SPOOL_SYNC_MS, flushes it to the device. That bounds
  * what a power cut can take to one sync interval; see docs/record-format.md.
  *
- * Full map. A commit that does not fit (MDB_MAP_FULL) is aborted, the
- * oldest records are deleted in a separate transaction, counted in
- * "evicted", and the group is written again.
+ * Full map. LMDB reuses a page freed by transaction N only from
+ * transaction N+2 on (N+1 may still be read through the previous meta
+ * page), so waiting for MDB_MAP_FULL and then evicting does not free room
+ * for the very next write. Instead each commit checks the pages held by
+ * the records database; above a high-water mark (the map minus a headroom
+ * of an eighth of it, or three commit queues, whichever is larger) the
+ * oldest records are deleted down to a low-water mark an eighth of the map
+ * lower, in their own transaction, and counted in "evicted". The headroom
+ * absorbs the two-transaction delay, the free list and the B-tree's
+ * copy-on-write. If a commit still hits MDB_MAP_FULL, it evicts, lets one
+ * more transaction pass, and retries.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -37,7 +45,7 @@
 #include "storage.h"
 
 #define SPOOL_FORMAT		"edgetrace-spool 1"
-#define PENDING_BYTES		(256 * 1024)
+#define PENDING_MAX		(256 * 1024)
 #define READ_CHUNK		1024
 #define EVICT_RETRIES		8
 
@@ -50,8 +58,11 @@ struct et_spool {
 	uint64_t evicted;
 	size_t map_size;
 	unsigned int commit_events;
+	size_t high_water;	/* evict when the records take more bytes */
+	size_t low_water;	/* ... down to this */
 	/* the queued group: [u32 len][bytes]... */
 	uint8_t *pending;
+	size_t pending_max;
 	size_t pending_len;
 	unsigned int pending_n;
 	uint64_t pending_first;	/* seq of the first queued record */
@@ -219,6 +230,19 @@ not_spool:
 		    mdb_strerror(rc));
 }
 
+/* Commit queue and eviction thresholds, from the map size. */
+static void set_watermarks(struct et_spool *sp)
+{
+	size_t map = sp->map_size, headroom;
+
+	sp->pending_max = map / 16 < PENDING_MAX ? map / 16 : PENDING_MAX;
+	if (sp->pending_max < 2 * ET_REC_MAX_SIZE)
+		sp->pending_max = 2 * ET_REC_MAX_SIZE;
+	headroom = map / 8 > 3 * sp->pending_max ? map / 8 : 3 * sp->pending_max;
+	sp->high_water = map > headroom ? map - headroom : 0;
+	sp->low_water = sp->high_water > map / 8 ? sp->high_water - map / 8 : 0;
+}
+
 struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 			       char *err, size_t errlen)
 {
@@ -234,7 +258,8 @@ struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 	if (prepare_dir(sp, dir) || open_env(sp, dir) || open_dbs(sp, dir))
 		goto out_fail;
 	if (!sp->readonly) {
-		sp->pending = malloc(PENDING_BYTES);
+		set_watermarks(sp);
+		sp->pending = malloc(sp->pending_max);
 		if (!sp->pending) {
 			fail(sp, "out of memory for the commit queue");
 			goto out_fail;
@@ -264,7 +289,7 @@ int et_spool_append(struct et_spool *sp, const uint8_t *rec, size_t len,
 	if (len > ET_REC_MAX_SIZE)
 		return fail(sp, "record of %zu bytes exceeds the %d-byte limit",
 			    len, ET_REC_MAX_SIZE);
-	if (sp->pending_len + sizeof(l) + len > PENDING_BYTES &&
+	if (sp->pending_len + sizeof(l) + len > sp->pending_max &&
 	    et_spool_commit(sp))
 		return -1;
 	if (!sp->pending_n)
@@ -310,6 +335,17 @@ static int put_pending(struct et_spool *sp, MDB_txn *txn)
 	return rc;
 }
 
+/* Bytes of the map held by the records database in @txn. */
+static size_t records_bytes(struct et_spool *sp, MDB_txn *txn)
+{
+	MDB_stat ms;
+
+	if (mdb_stat(txn, sp->records, &ms))
+		return 0;
+	return (size_t)(ms.ms_branch_pages + ms.ms_leaf_pages +
+			ms.ms_overflow_pages) * ms.ms_psize;
+}
+
 /*
  * Delete the oldest records until about @bytes of record data are freed
  * (at least one record), and count them.
@@ -330,7 +366,7 @@ static int evict(struct et_spool *sp, size_t bytes)
 	if (rc)
 		goto out_abort;
 	while (freed < bytes && !(rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST))) {
-		freed += k.mv_size + d.mv_size + 16;
+		freed += k.mv_size + d.mv_size + 16;	/* 16: node header */
 		rc = mdb_cursor_del(cur, 0);
 		if (rc)
 			break;
@@ -353,29 +389,50 @@ out_abort:
 	return rc;
 }
 
+/* One transaction: the queued group; *@used gets the records' bytes. */
+static int write_group(struct et_spool *sp, size_t *used)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	rc = put_pending(sp, txn);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	*used = records_bytes(sp, txn);
+	return mdb_txn_commit(txn);
+}
+
+/* The map is full anyway: evict, let a transaction pass, so it is reusable. */
+static int make_room(struct et_spool *sp)
+{
+	size_t want = sp->map_size / 8;
+	int rc;
+
+	if (want < sp->pending_len * 2)
+		want = sp->pending_len * 2;
+	rc = evict(sp, want);
+	if (!rc)
+		rc = evict(sp, 1);
+	return rc;
+}
+
 int et_spool_commit(struct et_spool *sp)
 {
-	size_t want = sp->map_size / 16;
-	MDB_txn *txn;
+	size_t used = 0;
 	int rc, tries;
 
 	if (!sp->pending_n)
 		return 0;
-	if (want < sp->pending_len * 2)
-		want = sp->pending_len * 2;
 	for (tries = 0; tries < EVICT_RETRIES; tries++) {
-		rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
-		if (rc)
-			break;
-		rc = put_pending(sp, txn);
-		if (rc) {
-			mdb_txn_abort(txn);
-		} else {
-			rc = mdb_txn_commit(txn);
-		}
+		rc = write_group(sp, &used);
 		if (rc != MDB_MAP_FULL)
 			break;
-		rc = evict(sp, want);
+		rc = make_room(sp);
 		if (rc)
 			break;
 	}
@@ -384,6 +441,12 @@ int et_spool_commit(struct et_spool *sp)
 			    sp->pending_n, mdb_strerror(rc));
 	sp->pending_len = 0;
 	sp->pending_n = 0;
+	if (used > sp->high_water) {
+		rc = evict(sp, used - sp->low_water);
+		if (rc)
+			return fail(sp, "cannot evict old records from the "
+				    "spool: %s", mdb_strerror(rc));
+	}
 	return 0;
 }
 

@@ -13,8 +13,13 @@ if ! start_agent "$T/spool" --json; then
 fi
 pass start
 
-# The pid is known before the exec: bash prints its own pid, then execs.
-pid=$(bash -c 'echo $$; cd /usr/bin && exec ./true et-marker-1' | head -1)
+# The pid is known before the exec: the process prints its own pid, then
+# calls execve("./true") from /usr/bin (python, because bash's exec builtin
+# makes the path absolute before calling execve).
+pid=$(/usr/bin/python3 -c 'import os, sys
+print(os.getpid(), flush=True)
+os.chdir("/usr/bin")
+os.execv("./true", ["./true", "et-marker-1"])' | head -1)
 # A short burst that must all be captured, then a clean stop.
 for i in $(seq 1 200); do /bin/true et-burst; done
 sleep 0.2
@@ -24,7 +29,8 @@ check summary_printed grep -q 'events recorded, 0 dropped' "$T/agent.err"
 
 "$EDGETRACE" query --spool "$T/spool" --json >"$T/q.json"
 check query_exit test $? -eq 0
-line=$(grep "\"pid\":$pid," "$T/q.json" | grep '"type":"exec"' | head -1)
+# the pid execs twice (python, then ./true): take the exec of ./true
+line=$(grep "\"pid\":$pid," "$T/q.json" | grep '"filename":"./true"' | head -1)
 check exec_found test -n "$line"
 check exec_comm grep -q '"name":"true"' <<<"$line"
 check exec_abs_path grep -q '"exe":"/usr/bin/true"' <<<"$line"
