@@ -181,10 +181,11 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 
 # ----------------------------------------------------------------- tests
 
-UNIT_TESTS := record spool output
+UNIT_TESTS := record spool output event
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
 UNIT_DEPS-output := storage/record.c core/output.c
+UNIT_DEPS-event := core/event.c
 
 .SECONDEXPANSION:
 # The target build: the same compiler and flags as the agent.

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_event.c - ring buffer events to records: a well-formed exec
+ * converts field by field, and every inconsistent length or size is
+ * refused instead of being read past the event's end.
+ */
+#include <linux/types.h>
+
+#include "check.h"
+#include "core.h"
+#include "edgetrace.h"
+
+static struct et_exec ev;
+
+static size_t make_exec(void)
+{
+	size_t size;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.ts = 1000;
+	ev.hdr.type = ET_EV_EXEC;
+	ev.hdr.pid = 42;
+	ev.hdr.tid = 43;
+	ev.ppid = 1;
+	ev.uid = 1000;
+	ev.gid = 100;
+	memcpy(ev.comm, "true", 5);
+	memcpy(ev.args, "./true\0x\0", 9);
+	ev.args_len = 9;
+	memcpy(ev.filename, "./true", 7);
+	ev.filename_len = 6;
+	memcpy(ev.exe, "/usr/bin/true", 14);
+	ev.exe_len = 13;
+	size = ET_EXEC_FIXED_SIZE + ev.exe_len + 1;
+	ev.hdr.size = size;
+	return size;
+}
+
+static void exec_converts(void)
+{
+	size_t size = make_exec();
+	struct et_record r;
+
+	CHECK_INT(0, et_event_to_record(&ev, size, 5000, &r));
+	CHECK_INT(ET_REC_EXEC, r.type);
+	CHECK_INT(6000, r.ts);
+	CHECK_INT(42, r.pid);
+	CHECK_INT(43, r.tid);
+	CHECK_INT(1, r.ppid);
+	CHECK_INT(1000, r.uid);
+	CHECK_INT(100, r.gid);
+	CHECK_MEM("true", r.comm.p, r.comm.len);
+	CHECK_MEM("/usr/bin/true", r.exe.p, r.exe.len);
+	CHECK_MEM("./true", r.filename.p, r.filename.len);
+	CHECK_INT(9, r.args.len);
+	CHECK(et_record_has(&r, ET_F_EXE));
+}
+
+static void full_comm_not_overrun(void)
+{
+	size_t size = make_exec();
+	struct et_record r;
+
+	memset(ev.comm, 'c', sizeof(ev.comm));	/* no NUL at all */
+	CHECK_INT(0, et_event_to_record(&ev, size, 0, &r));
+	CHECK_INT(ET_COMM_LEN, r.comm.len);
+}
+
+static void bad_sizes_refused(void)
+{
+	struct et_record r;
+	size_t size;
+
+	size = make_exec();
+	CHECK_INT(-1, et_event_to_record(&ev, sizeof(ev.hdr) - 1, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, size - 1, 0, &r)); /* != hdr.size */
+	size = make_exec();
+	ev.exe_len = 200;	/* exe would run past the event */
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	size = make_exec();
+	ev.args_len = CONFIG_EXEC_ARGV_BYTES + 1;
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	size = make_exec();
+	ev.filename_len = ET_FILENAME_MAX;
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	size = make_exec();
+	ev.hdr.size = ev.hdr.size - 1;
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	/* shorter than the fixed part of an exec */
+	make_exec();
+	ev.hdr.size = ET_EXEC_FIXED_SIZE - 1;
+	CHECK_INT(-1, et_event_to_record(&ev, ET_EXEC_FIXED_SIZE - 1, 0, &r));
+}
+
+static void unknown_type_refused(void)
+{
+	size_t size = make_exec();
+	struct et_record r;
+
+	ev.hdr.type = 99;
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+}
+
+CHECK_MAIN_BEGIN("test_event")
+	RUN(exec_converts);
+	RUN(full_comm_not_overrun);
+	RUN(bad_sizes_refused);
+	RUN(unknown_type_refused);
+CHECK_MAIN_END
