@@ -8,6 +8,8 @@
 #   make menuconfig | oldconfig | olddefconfig | savedefconfig
 #   make test                unit tests (target build, and ASan+UBSan on the
 #                            host), then the integration tests (root, BPF)
+#   make test-all            build and test every board (foreign ones under
+#                            qemu-user); what CI runs
 #   make size                per-object size table of the final binary
 #   make install DESTDIR=... PREFIX=/usr
 #   make V=1                 show the commands
@@ -39,10 +41,11 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG)
 EDGETRACE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/edgetrace
 export EDGETRACE_CACHE
 
-CONFIG_GOALS := %_defconfig clean distclean help
+CONFIG_GOALS := %_defconfig clean distclean help test-all
+BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test unit-tests asan-tests integration size install clean \
+.PHONY: all test test-all unit-tests asan-tests integration size install clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -214,7 +217,7 @@ TEST_GOALS += asan-tests
 endif
 
 test: $(TEST_GOALS)
-	$(Q)bash tests/run.sh $(O)
+	$(Q)QEMU="$(T_QEMU)" TRIPLE=$(TRIPLE) bash tests/run.sh $(O)
 
 # ------------------------------------------------------------ footprint
 
@@ -227,6 +230,11 @@ install: all
 
 endif # config goals
 
+# Every board of board/: build, unit tests (under qemu-user for foreign
+# architectures), integration tests on the host board; one total line.
+test-all:
+	$(Q)bash tests/run-boards.sh $(BOARDS)
+
 clean:
 	$(Q)rm -rf build/$(BOARD)/obj build/$(BOARD)/bpf build/$(BOARD)/include \
 		build/$(BOARD)/tests build/$(BOARD)/asan build/$(BOARD)/edgetrace*
@@ -235,5 +243,5 @@ distclean:
 	$(Q)rm -rf build
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Boards: $$(ls board/*_defconfig | sed 's|board/||;s|_defconfig||' | tr '\n' ' ')"

@@ -13,4 +13,25 @@
 #include "edgetrace.h"
 #include "maps.bpf.h"
 
+/*
+ * Read a pointer-sized or long field of a kernel struct: ET_READ_WORD(task,
+ * mm), ET_READ_WORD(dentry, d_name.name). The BPF target is 64-bit, but on
+ * a 32-bit kernel (armv7) pointers and longs are 4 bytes, so BPF_CORE_READ
+ * of such a field would read 8 bytes and take the next field as the high
+ * half. This reads exactly the running kernel's size of the field (a CO-RE
+ * size relocation) into a zeroed u64; every target is little-endian, so the
+ * value lands in the low half. Fixed-width fields (int pid, u32 len) can
+ * use BPF_CORE_READ as usual.
+ */
+#define ET_READ_WORD(src, field)					\
+	({								\
+		__u64 __v = 0;						\
+		bpf_probe_read_kernel(&__v,				\
+			bpf_core_field_size((src)->field) & 0xf,	\
+			__builtin_preserve_access_index(&(src)->field)); \
+		__v;							\
+	})
+
+#define ET_READ_PTR(src, field)	((void *)(unsigned long)ET_READ_WORD(src, field))
+
 #endif /* EDGETRACE_COMMON_BPF_H */

@@ -72,23 +72,24 @@ static __always_inline void resolve_path(struct exec_scratch *s,
 	s->path[ET_PATH_MAX - 1] = '\0';
 	s->pos = ET_PATH_MAX - 1;
 	for (i = 0; i < CONFIG_EXEC_PATH_DEPTH; i++) {
-		struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		struct dentry *root = ET_READ_PTR(vfsmnt, mnt_root);
+		struct dentry *parent = ET_READ_PTR(dentry, d_parent);
 		struct qstr name;
 
 		if (dentry == root) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+			struct mount *up = ET_READ_PTR(mnt, mnt_parent);
 
 			if (up == mnt)
 				goto done;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			dentry = ET_READ_PTR(mnt, mnt_mountpoint);
 			mnt = up;
 			vfsmnt = (void *)up + mnt_off;
 			continue;
 		}
 		if (dentry == parent)	/* root of a detached tree */
 			goto done;
-		name = BPF_CORE_READ(dentry, d_name);
+		name.len = BPF_CORE_READ(dentry, d_name.len);
+		name.name = ET_READ_PTR(dentry, d_name.name);
 		if (!prepend(s, &name))
 			break;
 		dentry = parent;
@@ -104,8 +105,9 @@ done:
 static __always_inline void read_args(struct et_exec *ev)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
-	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
-	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	struct mm_struct *mm = ET_READ_PTR(task, mm);
+	__u64 start = ET_READ_WORD(mm, arg_start);
+	__u64 end = ET_READ_WORD(mm, arg_end);
 	__u64 len = end > start ? end - start : 0;
 
 	if (len > CONFIG_EXEC_ARGV_BYTES) {
@@ -128,6 +130,7 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct linux_binprm *bprm = (void *)ctx->args[2];
 	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *parent;
 	struct exec_scratch *s;
 	struct et_exec *ev;
 	struct file *file;
@@ -146,7 +149,8 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 	ev->hdr.type = ET_EV_EXEC;
 	ev->hdr.pid = id >> 32;
 	ev->hdr.tid = (__u32)id;
-	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	parent = ET_READ_PTR(task, real_parent);
+	ev->ppid = BPF_CORE_READ(parent, tgid);
 	ev->uid = (__u32)ugid;
 	ev->gid = ugid >> 32;
 	ev->flags = 0;
@@ -154,12 +158,12 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 	read_args(ev);
 
 	n = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
-				      BPF_CORE_READ(bprm, filename));
+				      ET_READ_PTR(bprm, filename));
 	ev->filename_len = n > 0 ? n - 1 : 0;
 
-	file = BPF_CORE_READ(bprm, file);
-	resolve_path(s, BPF_CORE_READ(file, f_path.mnt),
-		     BPF_CORE_READ(file, f_path.dentry), &ev->flags);
+	file = ET_READ_PTR(bprm, file);
+	resolve_path(s, ET_READ_PTR(file, f_path.mnt),
+		     ET_READ_PTR(file, f_path.dentry), &ev->flags);
 	exe_len = (ET_PATH_MAX - 1 - s->pos) & PATH_MASK;
 	bpf_probe_read_kernel(ev->exe, exe_len + 1,
 			      &s->path[s->pos & PATH_MASK]);

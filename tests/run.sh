@@ -36,6 +36,32 @@ run_one() {
 	skip=$((skip + s))
 }
 
+# The binary itself: static, for the right architecture, and it runs.
+check_binary() {
+	local bin=$O/edgetrace want desc out
+	case ${TRIPLE:-} in
+	x86_64-*) want='x86-64' ;;
+	aarch64-*) want='ARM aarch64' ;;
+	armv7-*) want='ARM, EABI5' ;;
+	riscv64-*) want='RISC-V' ;;
+	*) want='' ;;
+	esac
+	desc=$(file -b "$bin")
+	if [[ $desc == *"statically linked"* && $desc == *"$want"* ]]; then
+		echo "PASS binary.static_$(uname -m | tr -c 'a-z0-9\n' _)_host_sees_${TRIPLE:-unknown}"
+	else
+		echo "FAIL binary.static: want a static '$want' executable, file says: $desc"
+	fi
+	out=$($QEMU "$bin" --version 2>&1)
+	if [[ $out == "edgetrace "*"(${TRIPLE:-}"* ]]; then
+		echo "PASS binary.version"
+	else
+		echo "FAIL binary.version: want 'edgetrace ... (${TRIPLE:-}', got: $out"
+	fi
+}
+
+run_one "" check_binary
+
 for t in "$O"/tests/test_*; do
 	[ -x "$t" ] || continue
 	case $t in *.d) continue ;; esac

@@ -181,6 +181,60 @@ static void full_map_evicts_oldest(void)
 	CHECK(sb.st_size <= (1 << 20));
 }
 
+/*
+ * The board's own map size (16 MiB on armv7), filled twice over: on a
+ * 32-bit board the map, the page numbers and the file offsets are all
+ * near the limits of the address space the agent really has.
+ */
+static void board_map_fill_and_evict(void)
+{
+	const size_t map = (size_t)CONFIG_SPOOL_MAP_SIZE_MIB << 20;
+	const uint32_t total = 2 * (map / 1024);
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	struct walk w = { 0 };
+	struct stat sb;
+	uint64_t seq;
+
+#ifdef CONFIG_ARCH_32BIT
+	CHECK_INT(4, sizeof(void *));	/* really a 32-bit build */
+#else
+	CHECK_INT(8, sizeof(void *));
+#endif
+	path_for(dir, sizeof(dir), "board");
+	sp = open_spool(dir, map, 0, err);
+	if (!sp)
+		CHECK_FAIL("open with a %zu-byte map: %s", map, err);
+	for (uint32_t i = 1; i <= total; i++) {
+		size_t len = make_rec(rec, i, 1000);
+
+		if (et_spool_append(sp, rec, len, &seq))
+			CHECK_FAIL("append %u: %s", i, et_spool_error(sp));
+	}
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK_INT(map, st.map_size);
+	CHECK(st.evicted > 0);
+	CHECK_INT(total, st.last_seq);
+	CHECK_INT(total, st.records + st.evicted);
+	CHECK(st.records * 1000 > map / 2);	/* most of the map is kept */
+	CHECK_INT(0, et_spool_close(sp));
+	/* reopen: everything committed is there, in order */
+	sp = open_spool(dir, map, 1, err);
+	if (!sp)
+		CHECK_FAIL("reopen: %s", err);
+	CHECK_INT(0, et_spool_foreach(sp, 0, walk_cb, &w));
+	et_spool_close(sp);
+	CHECK_INT(0, w.bad);
+	CHECK_INT(st.records, w.n);
+	CHECK_INT(total, w.last);
+	snprintf(err, sizeof(err), "%s/data.mdb", dir);
+	CHECK_INT(0, stat(err, &sb));
+	CHECK(sb.st_size <= (off_t)map);
+}
+
 static void not_a_spool(void)
 {
 	char dir[256], file[300], err[512];
@@ -228,6 +282,7 @@ CHECK_MAIN_BEGIN("test_spool")
 	RUN(append_and_read);
 	RUN(seq_continues_after_reopen);
 	RUN(full_map_evicts_oldest);
+	RUN(board_map_fill_and_evict);
 	RUN(not_a_spool);
 	rmrf(base);
 CHECK_MAIN_END
