@@ -45,7 +45,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all unit-tests asan-tests integration size install clean \
+.PHONY: all test test-all tools unit-tests asan-tests integration size install clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -122,7 +122,12 @@ deps: $(DEPS)/.stamp
 
 BPF_SRCS-y := bpf/maps.bpf.c
 BPF_SRCS-$(CONFIG_PROBE_EXEC) += bpf/exec.bpf.c
-BPF_OBJS := $(patsubst bpf/%.c,$(O)/bpf/%.o,$(BPF_SRCS-y))
+BPF_SRCS-$(CONFIG_PROBE_FORK)$(CONFIG_PROBE_EXIT) += bpf/task.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_CRED) += bpf/cred.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_SIGNAL)$(CONFIG_PROBE_PTRACE) += bpf/signal.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_MODULE) += bpf/module.bpf.c
+BPF_SRCS := $(BPF_SRCS-y) $(BPF_SRCS-yy)
+BPF_OBJS := $(patsubst bpf/%.c,$(O)/bpf/%.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(T_BPF_ARCH) \
 	-Wall -Werror -include $(GEN)/autoconf.h -Ibpf -I$(DEPS)/include
@@ -208,12 +213,22 @@ $(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wil
 	$(Q)gcc $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(UNIT_DEPS-$*) \
 		$(HOST_DEPS)/lib/liblmdb.a -lpthread
 
+# Workload tools for the integration tests and benchmarks (host only):
+# tests/tools/<name>.c -> build/<board>/tools/<name>, static like the agent.
+TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
+$(O)/tools/%: tests/tools/%.c $(GEN)/autoconf.h $(DEPS)/.stamp
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -static -o $@ $< -lpthread
+
+tools: $(addprefix $(O)/tools/,$(TOOLS))
+
 unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
 asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS))
 
 TEST_GOALS := unit-tests all
 ifeq ($(T_QEMU),)
-TEST_GOALS += asan-tests
+TEST_GOALS += asan-tests tools
 endif
 
 test: $(TEST_GOALS)

@@ -10,8 +10,9 @@
  * `cd /bin && ./ls` is reported as /bin/ls, and it does not depend on the
  * process living long enough for user space to look at /proc.
  *
- * For a #! script bprm->file is the interpreter and bprm->filename the
- * script as passed.
+ * The cwd is resolved the same way from the task's fs->pwd. For a #!
+ * script bprm->file is the interpreter and bprm->filename the script as
+ * passed.
  */
 #include "common.bpf.h"
 
@@ -45,7 +46,7 @@ static __always_inline int prepend(struct exec_scratch *s, struct qstr *name)
 	__u32 len = name->len & NAME_MASK;
 	__u32 pos = *(volatile __u32 *)&s->pos;
 
-	if (len + 1 > pos)
+	if (len + 2 > pos)	/* keep s->path[0] free: paths stay < 4095 */
 		return 0;
 	pos -= len + 1;
 	bpf_probe_read_kernel(&s->path[(pos + 1) & PATH_MASK], len, name->name);
@@ -63,7 +64,8 @@ static __always_inline int prepend(struct exec_scratch *s, struct qstr *name)
  */
 static __always_inline void resolve_path(struct exec_scratch *s,
 					 struct vfsmount *vfsmnt,
-					 struct dentry *dentry, __u32 *flags)
+					 struct dentry *dentry, __u32 *flags,
+					 __u32 trunc_flag)
 {
 	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
 	struct mount *mnt = (void *)vfsmnt - mnt_off;
@@ -94,7 +96,7 @@ static __always_inline void resolve_path(struct exec_scratch *s,
 			break;
 		dentry = parent;
 	}
-	*flags |= ET_EXEC_EXE_TRUNC;
+	*flags |= trunc_flag;
 done:
 	if (s->pos == ET_PATH_MAX - 1) {	/* the root directory itself */
 		s->pos = ET_PATH_MAX - 2;
@@ -125,18 +127,51 @@ static __always_inline void read_args(struct et_exec *ev)
 	ev->args_len = len;
 }
 
+/* Append the path left in s->path by resolve_path at ev->data[@off]. */
+static __always_inline __u32 copy_path(struct exec_scratch *s, __u32 off)
+{
+	__u32 len = (ET_PATH_MAX - 1 - s->pos) & PATH_MASK;
+
+	bpf_probe_read_kernel(&s->ev.data[off & PATH_MASK], len + 1,
+			      &s->path[s->pos & PATH_MASK]);
+	return len;
+}
+
+/* Session id and controlling tty, from the task's signal_struct. */
+static __always_inline void read_session(struct et_exec *ev,
+					 struct task_struct *task)
+{
+	struct signal_struct *sig = ET_READ_PTR(task, signal);
+	struct pid *sid = ET_READ_PTR(sig, pids[PIDTYPE_SID]);
+	struct tty_struct *tty = ET_READ_PTR(sig, tty);
+
+	ev->sid = sid ? BPF_CORE_READ(sid, numbers[0].nr) : 0;
+	ev->tty[0] = '\0';
+	if (tty)
+		bpf_probe_read_kernel_str(ev->tty, sizeof(ev->tty), &tty->name);
+}
+
+static __always_inline void read_creds(struct et_exec *ev,
+				       struct task_struct *task)
+{
+	const struct cred *cred = ET_READ_PTR(task, cred);
+
+	ev->euid = BPF_CORE_READ(cred, euid.val);
+	ev->egid = BPF_CORE_READ(cred, egid.val);
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int et_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct linux_binprm *bprm = (void *)ctx->args[2];
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct task_struct *parent;
+	struct fs_struct *fs;
 	struct exec_scratch *s;
 	struct et_exec *ev;
 	struct file *file;
-	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ugid = bpf_get_current_uid_gid();
-	__u32 zero = 0, exe_len;
+	__u32 zero = 0, exe_len, cwd_len;
 	long n;
 
 	s = bpf_map_lookup_elem(&exec_scratch, &zero);
@@ -145,16 +180,14 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	ev = &s->ev;
-	ev->hdr.ts = bpf_ktime_get_ns();
-	ev->hdr.type = ET_EV_EXEC;
-	ev->hdr.pid = id >> 32;
-	ev->hdr.tid = (__u32)id;
+	et_fill_hdr(&ev->hdr, ET_EV_EXEC, 0);
 	parent = ET_READ_PTR(task, real_parent);
 	ev->ppid = BPF_CORE_READ(parent, tgid);
 	ev->uid = (__u32)ugid;
 	ev->gid = ugid >> 32;
 	ev->flags = 0;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	read_creds(ev, task);
+	read_session(ev, task);
 	read_args(ev);
 
 	n = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
@@ -163,12 +196,18 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	file = ET_READ_PTR(bprm, file);
 	resolve_path(s, ET_READ_PTR(file, f_path.mnt),
-		     ET_READ_PTR(file, f_path.dentry), &ev->flags);
-	exe_len = (ET_PATH_MAX - 1 - s->pos) & PATH_MASK;
-	bpf_probe_read_kernel(ev->exe, exe_len + 1,
-			      &s->path[s->pos & PATH_MASK]);
+		     ET_READ_PTR(file, f_path.dentry), &ev->flags,
+		     ET_EXEC_EXE_TRUNC);
+	exe_len = copy_path(s, 0);
+
+	fs = ET_READ_PTR(task, fs);
+	resolve_path(s, ET_READ_PTR(fs, pwd.mnt), ET_READ_PTR(fs, pwd.dentry),
+		     &ev->flags, ET_EXEC_CWD_TRUNC);
+	cwd_len = copy_path(s, exe_len + 1);
+
 	ev->exe_len = exe_len;
-	ev->hdr.size = ET_EXEC_FIXED_SIZE + exe_len + 1;
-	et_output(ev, ET_EXEC_FIXED_SIZE + exe_len + 1);
+	ev->cwd_len = cwd_len;
+	ev->hdr.size = ET_EXEC_FIXED_SIZE + exe_len + 1 + cwd_len + 1;
+	et_output(ev, ET_EXEC_FIXED_SIZE + exe_len + 1 + cwd_len + 1);
 	return 0;
 }

@@ -47,15 +47,22 @@ int et_probes_epoll_fd(struct et_probes *p);
 int et_probes_consume(struct et_probes *p);
 /* Sum of the per-CPU drop counters, per cause (ET_DROP_NR entries). */
 int et_probes_drops(struct et_probes *p, uint64_t *drops);
+/* Probe families compiled in ("exec fork ..."). */
 const char *et_probes_names(void);
+/* Names of the programs that are (@active) or are not attached. */
+int et_probes_list(struct et_probes *p, char *buf, size_t len, int active);
 void et_probes_close(struct et_probes *p);
 
 /*
  * Event conversion (event.c): an event from the ring buffer into @r, whose
- * strings then point into @data. -1 if the event is malformed.
+ * strings then point into @data or @scratch. -1 if the event is malformed.
  */
+struct et_scratch {
+	char tty[40];
+};
+
 int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
-		       struct et_record *r);
+		       struct et_record *r, struct et_scratch *scratch);
 
 /* Output (output.c). */
 void et_print_json(FILE *f, const struct et_record *r);

@@ -5,9 +5,12 @@
  *
  * The kernel side is trusted to be ours but not to be bug-free: every
  * length is checked against the event's size before it is used, and a bad
- * event is refused rather than read past its end.
+ * event is refused rather than read past its end. Strings in the record
+ * point into the event, or into @scratch for the few that are rewritten
+ * (the tty name).
  */
 #include <linux/types.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -20,54 +23,180 @@ static size_t strnlen_bounded(const char *s, size_t max)
 	return nul ? (size_t)(nul - s) : max;
 }
 
-static int exec_to_record(const void *data, size_t size,
-			  uint64_t mono_to_real, struct et_record *r)
+static void set_str(struct et_record *r, enum et_field f, struct et_str *dst,
+		    const char *p, size_t len)
 {
-	const struct et_exec *ev = data;
+	dst->p = p;
+	dst->len = len;
+	et_record_set(r, f);
+}
 
-	if (size < ET_EXEC_FIXED_SIZE ||
-	    ev->args_len > sizeof(ev->args) ||
-	    ev->filename_len >= sizeof(ev->filename) ||
-	    ET_EXEC_FIXED_SIZE + ev->exe_len > size)
-		return -1;
+static void set_u32(struct et_record *r, enum et_field f, uint32_t *dst,
+		    uint32_t v)
+{
+	*dst = v;
+	et_record_set(r, f);
+}
+
+/* The header's fields, common to every event. */
+static void from_hdr(const struct et_hdr *h, uint64_t mono_to_real,
+		     struct et_record *r)
+{
 	memset(r, 0, sizeof(*r));
-	r->type = ET_REC_EXEC;
-	r->ts = ev->hdr.ts + mono_to_real;
-	r->pid = ev->hdr.pid;
-	r->tid = ev->hdr.tid;
-	r->ppid = ev->ppid;
-	r->uid = ev->uid;
-	r->gid = ev->gid;
-	r->exec_flags = ev->flags;
-	r->comm.p = ev->comm;
-	r->comm.len = strnlen_bounded(ev->comm, sizeof(ev->comm));
-	r->exe.p = ev->exe;
-	r->exe.len = ev->exe_len;
-	r->filename.p = ev->filename;
-	r->filename.len = ev->filename_len;
-	r->args.p = ev->args;
-	r->args.len = ev->args_len;
-	et_record_set(r, ET_F_PPID);
-	et_record_set(r, ET_F_UID);
-	et_record_set(r, ET_F_GID);
-	et_record_set(r, ET_F_EXEC_FLAGS);
-	et_record_set(r, ET_F_COMM);
-	et_record_set(r, ET_F_EXE);
-	et_record_set(r, ET_F_FILENAME);
-	et_record_set(r, ET_F_ARGS);
+	r->type = h->type;
+	r->ts = h->ts + mono_to_real;
+	r->pid = h->pid;
+	r->tid = h->tid;
+	set_str(r, ET_F_COMM, &r->comm, h->comm,
+		strnlen_bounded(h->comm, sizeof(h->comm)));
+	if (h->cgroup_id) {
+		r->cgroup = h->cgroup_id;
+		et_record_set(r, ET_F_CGROUP);
+	}
+}
+
+/* The kernel names pseudo-terminals "pts3"; /dev and users say "pts/3". */
+static void set_tty(struct et_record *r, const char *name, size_t len,
+		    struct et_scratch *scratch)
+{
+	size_t n;
+
+	if (!len)
+		return;
+	if (len > 3 && !memcmp(name, "pts", 3) && name[3] >= '0' &&
+	    name[3] <= '9') {
+		n = snprintf(scratch->tty, sizeof(scratch->tty), "pts/%.*s",
+			     (int)(len - 3), name + 3);
+		if (n >= sizeof(scratch->tty))
+			n = sizeof(scratch->tty) - 1;
+		set_str(r, ET_F_TTY, &r->tty, scratch->tty, n);
+		return;
+	}
+	set_str(r, ET_F_TTY, &r->tty, name, len);
+}
+
+static int exec_to_record(const struct et_exec *ev, size_t size,
+			  struct et_record *r, struct et_scratch *scratch)
+{
+	size_t paths = (size_t)ev->exe_len + 1 + ev->cwd_len + 1;
+
+	if (size < ET_EXEC_FIXED_SIZE || ev->args_len > sizeof(ev->args) ||
+	    ev->filename_len >= sizeof(ev->filename) ||
+	    ET_EXEC_FIXED_SIZE + paths != size)
+		return -1;
+	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
+	set_u32(r, ET_F_UID, &r->uid, ev->uid);
+	set_u32(r, ET_F_GID, &r->gid, ev->gid);
+	set_u32(r, ET_F_EUID, &r->euid, ev->euid);
+	set_u32(r, ET_F_EGID, &r->egid, ev->egid);
+	set_u32(r, ET_F_SID, &r->sid, ev->sid);
+	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags);
+	set_str(r, ET_F_EXE, &r->exe, ev->data, ev->exe_len);
+	set_str(r, ET_F_CWD, &r->cwd, ev->data + ev->exe_len + 1, ev->cwd_len);
+	set_str(r, ET_F_FILENAME, &r->filename, ev->filename, ev->filename_len);
+	set_str(r, ET_F_ARGS, &r->args, ev->args, ev->args_len);
+	set_tty(r, ev->tty, strnlen_bounded(ev->tty, sizeof(ev->tty)), scratch);
+	return 0;
+}
+
+static int fork_to_record(const struct et_fork *ev, size_t size,
+			  struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
+	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags);
+	return 0;
+}
+
+static int exit_to_record(const struct et_exit *ev, size_t size,
+			  struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
+	set_u32(r, ET_F_STATUS, &r->status, ev->code);
+	r->lifetime = ev->lifetime_ns;
+	et_record_set(r, ET_F_LIFETIME);
+	return 0;
+}
+
+static int cred_to_record(const struct et_cred *ev, size_t size,
+			  struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_u32(r, ET_F_CALL, &r->call, ev->call);
+	set_u32(r, ET_F_UID, &r->uid, ev->uid);
+	set_u32(r, ET_F_EUID, &r->euid, ev->euid);
+	set_u32(r, ET_F_SUID, &r->suid, ev->suid);
+	set_u32(r, ET_F_FSUID, &r->fsuid, ev->fsuid);
+	set_u32(r, ET_F_GID, &r->gid, ev->gid);
+	set_u32(r, ET_F_EGID, &r->egid, ev->egid);
+	set_u32(r, ET_F_SGID, &r->sgid, ev->sgid);
+	set_u32(r, ET_F_FSGID, &r->fsgid, ev->fsgid);
+	return 0;
+}
+
+static int signal_to_record(const struct et_signal *ev, size_t size,
+			    struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_u32(r, ET_F_SIG, &r->sig, ev->sig);
+	set_u32(r, ET_F_TARGET_PID, &r->target_pid, ev->target_pid);
+	set_u32(r, ET_F_TARGET_TID, &r->target_tid, ev->target_tid);
+	r->sigcode = ev->code;
+	r->result = ev->result;
+	et_record_set(r, ET_F_SIGCODE);
+	et_record_set(r, ET_F_RESULT);
+	return 0;
+}
+
+static int ptrace_to_record(const struct et_ptrace *ev, size_t size,
+			    struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_u32(r, ET_F_CALL, &r->call, ev->request);
+	set_u32(r, ET_F_TARGET_PID, &r->target_pid, ev->target_pid);
+	return 0;
+}
+
+static int module_to_record(const struct et_module *ev, size_t size,
+			    struct et_record *r)
+{
+	if (size != sizeof(*ev))
+		return -1;
+	set_str(r, ET_F_MODULE, &r->module, ev->name,
+		strnlen_bounded(ev->name, sizeof(ev->name)));
 	return 0;
 }
 
 int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
-		       struct et_record *r)
+		       struct et_record *r, struct et_scratch *scratch)
 {
 	const struct et_hdr *hdr = data;
 
 	if (size < sizeof(*hdr) || hdr->size != size)
 		return -1;
+	from_hdr(hdr, mono_to_real, r);
 	switch (hdr->type) {
 	case ET_EV_EXEC:
-		return exec_to_record(data, size, mono_to_real, r);
+		return exec_to_record(data, size, r, scratch);
+	case ET_EV_FORK:
+		return fork_to_record(data, size, r);
+	case ET_EV_EXIT:
+		return exit_to_record(data, size, r);
+	case ET_EV_SETUID:
+	case ET_EV_SETGID:
+		return cred_to_record(data, size, r);
+	case ET_EV_SIGNAL:
+		return signal_to_record(data, size, r);
+	case ET_EV_PTRACE:
+		return ptrace_to_record(data, size, r);
+	case ET_EV_MODULE:
+		return module_to_record(data, size, r);
 	}
 	return -1;
 }

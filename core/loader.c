@@ -7,6 +7,12 @@
  * into one (bpf/README.md), so there is one ring buffer and one drops map
  * whatever the configuration.
  *
+ * Attaching is per program: a probe whose hook is missing on this kernel
+ * (a tracepoint compiled out, a syscall the architecture lacks) is
+ * reported with the reason and left out, and the others run. Tracepoints
+ * of the syscalls:* kind need tracefs, which the agent mounts when it is
+ * not (raw tracepoints do not).
+ *
  * Memory accounting: since 5.11 the kernel charges BPF memory to the
  * memory cgroup and RLIMIT_MEMLOCK does not matter; before that, libbpf
  * raises RLIMIT_MEMLOCK itself, and when it cannot (no CAP_SYS_RESOURCE)
@@ -17,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -32,22 +40,46 @@ _Static_assert((CONFIG_RINGBUF_SIZE_KIB & (CONFIG_RINGBUF_SIZE_KIB - 1)) == 0,
 _Static_assert(CONFIG_RINGBUF_SIZE_KIB < CONFIG_BPF_MAP_BUDGET_KIB,
 	       "the ring buffer must leave room in CONFIG_BPF_MAP_BUDGET_KIB");
 
+#define MAX_PROGS	32
+
 struct et_probes {
 	struct edgetrace_bpf *skel;
 	struct ring_buffer *rb;
 	et_event_fn fn;
 	void *ctx;
+	struct bpf_link *links[MAX_PROGS];
+	const char *names[MAX_PROGS];
+	int attached[MAX_PROGS];
+	int nprogs;
 };
 
 const char *et_probes_names(void)
 {
 	static const char names[] = ""
 #ifdef CONFIG_PROBE_EXEC
-		"exec"
+		" exec"
+#endif
+#ifdef CONFIG_PROBE_FORK
+		" fork"
+#endif
+#ifdef CONFIG_PROBE_EXIT
+		" exit"
+#endif
+#ifdef CONFIG_PROBE_CRED
+		" cred"
+#endif
+#ifdef CONFIG_PROBE_SIGNAL
+		" signal"
+#endif
+#ifdef CONFIG_PROBE_PTRACE
+		" ptrace"
+#endif
+#ifdef CONFIG_PROBE_MODULE
+		" module"
 #endif
 		;
 
-	return names[0] ? names : "none";
+	return names[0] ? names + 1 : "none";
 }
 
 /* libbpf speaks only when something is wrong. */
@@ -88,6 +120,66 @@ static void explain_load_error(int err, char *buf, size_t len)
 			 strerror(-err));
 }
 
+/* Mount tracefs if it is missing; only syscalls:* tracepoints need it. */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		et_err("warning: tracefs is not mounted and mounting it failed "
+		       "(%s): syscall tracepoint probes will not attach; "
+		       "mount it with 'mount -t tracefs nodev "
+		       "/sys/kernel/tracing'", strerror(errno));
+}
+
+/* Attach every program on its own; returns how many attached. */
+static int attach_all(struct et_probes *p)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	ensure_tracefs();
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		int i = p->nprogs;
+
+		if (i == MAX_PROGS)
+			break;
+		p->names[i] = bpf_program__name(prog);
+		p->links[i] = bpf_program__attach(prog);
+		if (!p->links[i]) {
+			et_err("warning: probe %s not attached: %s; the other "
+			       "probes run", p->names[i], strerror(errno));
+			p->links[i] = NULL;
+		} else {
+			p->attached[i] = 1;
+			n++;
+		}
+		p->nprogs++;
+	}
+	return n;
+}
+
+int et_probes_list(struct et_probes *p, char *buf, size_t len, int active)
+{
+	size_t off = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < p->nprogs; i++) {
+		if (p->attached[i] != active)
+			continue;
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+				n ? " " : "", p->names[i]);
+		n++;
+	}
+	if (off >= len && len)
+		buf[len - 1] = '\0';
+	return n;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct et_probes *p = ctx;
@@ -120,10 +212,9 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
 		explain_load_error(rc, err, errlen);
 		goto out_destroy;
 	}
-	rc = edgetrace_bpf__attach(p->skel);
-	if (rc) {
-		snprintf(err, errlen, "cannot attach the BPF probes: %s",
-			 strerror(-rc));
+	if (!attach_all(p)) {
+		snprintf(err, errlen, "none of the BPF probes could be "
+			 "attached (see the warnings above)");
 		goto out_destroy;
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample,
@@ -135,6 +226,8 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
 	}
 	return p;
 out_destroy:
+	for (int i = 0; i < p->nprogs; i++)
+		bpf_link__destroy(p->links[i]);
 	edgetrace_bpf__destroy(p->skel);
 out_free:
 	free(p);
@@ -178,6 +271,8 @@ void et_probes_close(struct et_probes *p)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	for (int i = 0; i < p->nprogs; i++)
+		bpf_link__destroy(p->links[i]);
 	edgetrace_bpf__destroy(p->skel);
 	free(p);
 }

@@ -9,6 +9,7 @@
  * JSON and no byte is lost silently.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +93,43 @@ static void json_str_field(FILE *f, const char *key, struct et_str s)
 	et_json_string(f, s.p, s.len);
 }
 
+static const char *const signal_names[32] = {
+	[1] = "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT",
+	"SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2",
+	"SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+	"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
+	"SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+	"SIGSYS",
+};
+
+/* "SIGKILL", or "SIGRT3" for real-time signal 35: Linux numbering. */
+static void json_signal_name(FILE *f, unsigned int sig)
+{
+	if (sig < 32 && signal_names[sig])
+		fprintf(f, "\"%s\"", signal_names[sig]);
+	else if (sig >= 32 && sig <= 64)
+		fprintf(f, "\"SIGRT%u\"", sig - 32);
+	else
+		fprintf(f, "\"SIG%u\"", sig);
+}
+
+struct u32_key {
+	enum et_field f;
+	const char *key;
+	size_t off;
+};
+
+#define U32K(f, key, m) { f, key, offsetof(struct et_record, m) }
+
+/* The numeric proc.* fields, in output order. */
+static const struct u32_key proc_ids[] = {
+	U32K(ET_F_UID, "uid", uid), U32K(ET_F_GID, "gid", gid),
+	U32K(ET_F_EUID, "euid", euid), U32K(ET_F_EGID, "egid", egid),
+	U32K(ET_F_SUID, "suid", suid), U32K(ET_F_SGID, "sgid", sgid),
+	U32K(ET_F_FSUID, "fsuid", fsuid), U32K(ET_F_FSGID, "fsgid", fsgid),
+	U32K(ET_F_SID, "sid", sid),
+};
+
 static void json_proc(FILE *f, const struct et_record *r)
 {
 	fprintf(f, ",\"proc\":{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32, r->pid,
@@ -108,15 +146,131 @@ static void json_proc(FILE *f, const struct et_record *r)
 		fputs(",\"cmdline\":", f);
 		json_cmdline(f, r->args);
 	}
-	if (et_record_has(r, ET_F_UID))
-		fprintf(f, ",\"uid\":%" PRIu32, r->uid);
-	if (et_record_has(r, ET_F_GID))
-		fprintf(f, ",\"gid\":%" PRIu32, r->gid);
-	if (r->exec_flags & ET_EXEC_ARGS_TRUNC)
+	if (et_record_has(r, ET_F_CWD))
+		json_str_field(f, "cwd", r->cwd);
+	for (size_t i = 0; i < sizeof(proc_ids) / sizeof(proc_ids[0]); i++)
+		if (et_record_has(r, proc_ids[i].f))
+			fprintf(f, ",\"%s\":%" PRIu32, proc_ids[i].key,
+				*(const uint32_t *)((const char *)r +
+						    proc_ids[i].off));
+	if (et_record_has(r, ET_F_TTY))
+		json_str_field(f, "tty", r->tty);
+	if (et_record_has(r, ET_F_CGROUP))
+		fprintf(f, ",\"cgroup\":%" PRIu64, r->cgroup);
+	if (r->type == ET_REC_EXEC && (r->ev_flags & ET_EXEC_ARGS_TRUNC))
 		fputs(",\"cmdline_truncated\":true", f);
-	if (r->exec_flags & ET_EXEC_EXE_TRUNC)
+	if (r->type == ET_REC_EXEC && (r->ev_flags & ET_EXEC_EXE_TRUNC))
 		fputs(",\"exe_truncated\":true", f);
+	if (r->type == ET_REC_EXEC && (r->ev_flags & ET_EXEC_CWD_TRUNC))
+		fputs(",\"cwd_truncated\":true", f);
 	fputc('}', f);
+}
+
+static void json_container(FILE *f, const struct et_record *r)
+{
+	if (!et_record_has(r, ET_F_CONTAINER) && !et_record_has(r, ET_F_POD))
+		return;
+	fputs(",\"container\":{", f);
+	fputs("\"id\":", f);
+	et_json_string(f, r->container.p, r->container.len);
+	if (et_record_has(r, ET_F_RUNTIME))
+		json_str_field(f, "runtime", r->runtime);
+	if (et_record_has(r, ET_F_POD))
+		json_str_field(f, "pod", r->pod);
+	fputc('}', f);
+}
+
+static void json_exit(FILE *f, const struct et_record *r)
+{
+	unsigned int sig = r->status & 0x7f;
+
+	fputs(",\"exit\":{", f);
+	if (sig)
+		fprintf(f, "\"code\":null,\"signal\":%u,\"signame\":", sig);
+	else
+		fprintf(f, "\"code\":%u,\"signal\":null,\"signame\":null",
+			(r->status >> 8) & 0xff);
+	if (sig)
+		json_signal_name(f, sig);
+	fprintf(f, ",\"core\":%s,\"lifetime_ns\":%" PRIu64 "}",
+		r->status & 0x80 ? "true" : "false", r->lifetime);
+}
+
+static const char *const cred_calls[] = {
+	[ET_CRED_SETUID] = "setuid", "setreuid", "setresuid", "setfsuid",
+	"setgid", "setregid", "setresgid", "setfsgid",
+};
+
+static const char *const signal_results[] = {
+	"delivered", "ignored", "already_pending", "overflow_fail",
+	"lose_info",
+};
+
+static void json_signal(FILE *f, const struct et_record *r)
+{
+	fprintf(f, ",\"signal\":{\"sig\":%" PRIu32 ",\"name\":", r->sig);
+	json_signal_name(f, r->sig);
+	fprintf(f, ",\"code\":%" PRId32 ",\"target\":{\"pid\":%" PRIu32
+		",\"tid\":%" PRIu32 "},\"result\":", r->sigcode,
+		r->target_pid, r->target_tid);
+	if (r->result >= 0 && r->result < 5)
+		fprintf(f, "\"%s\"}", signal_results[r->result]);
+	else
+		fprintf(f, "%" PRId32 "}", r->result);
+}
+
+static const char *ptrace_request(uint32_t req)
+{
+	switch (req) {
+	case 0: return "traceme";
+	case 16: return "attach";
+	case 0x4206: return "seize";
+	}
+	return "other";
+}
+
+static const char *const drop_causes[] = {
+	[ET_DROP_RINGBUF_FULL] = "ring_full",
+	[ET_DROP_SCRATCH] = "scratch",
+	[ET_DROP_INFLIGHT] = "inflight",
+};
+
+/* The type-specific object of a record. */
+static void json_details(FILE *f, const struct et_record *r)
+{
+	switch (r->type) {
+	case ET_REC_FORK:
+		fprintf(f, ",\"fork\":{\"thread\":%s}",
+			r->ev_flags & ET_FORK_THREAD ? "true" : "false");
+		break;
+	case ET_REC_EXIT:
+		json_exit(f, r);
+		break;
+	case ET_REC_SETUID:
+	case ET_REC_SETGID:
+		fprintf(f, ",\"cred\":{\"call\":\"%s\"}",
+			r->call && r->call <= ET_CRED_SETFSGID ?
+			cred_calls[r->call] : "unknown");
+		break;
+	case ET_REC_SIGNAL:
+		json_signal(f, r);
+		break;
+	case ET_REC_PTRACE:
+		fprintf(f, ",\"ptrace\":{\"request\":\"%s\",\"target\":"
+			"{\"pid\":%" PRIu32 "}}", ptrace_request(r->call),
+			r->target_pid);
+		break;
+	case ET_REC_MODULE:
+		fputs(",\"module\":{\"name\":", f);
+		et_json_string(f, r->module.p, r->module.len);
+		fputc('}', f);
+		break;
+	case ET_REC_GAP:
+		fprintf(f, ",\"gap\":{\"lost\":%" PRIu64 ",\"cause\":\"%s\"}",
+			r->lost, r->cause < ET_DROP_NR ? drop_causes[r->cause] :
+			"unknown");
+		break;
+	}
 }
 
 void et_print_json(FILE *f, const struct et_record *r)
@@ -130,6 +284,8 @@ void et_print_json(FILE *f, const struct et_record *r)
 	else
 		fprintf(f, "\"unknown-%u\"", r->type);
 	json_proc(f, r);
+	json_container(f, r);
+	json_details(f, r);
 	fputs("}\n", f);
 }
 
@@ -168,6 +324,50 @@ static void table_str(FILE *f, struct et_str s, int width)
 		fputc(' ', f);
 }
 
+static void table_details(FILE *f, const struct et_record *r)
+{
+	switch (r->type) {
+	case ET_REC_EXEC:
+		table_str(f, r->exe, 0);
+		fputs(" (as ", f);
+		table_str(f, r->filename, 0);
+		fprintf(f, ") uid=%" PRIu32 " ppid=%" PRIu32, r->uid, r->ppid);
+		break;
+	case ET_REC_FORK:
+		fprintf(f, "%s of %" PRIu32 " (tid %" PRIu32 ")",
+			r->ev_flags & ET_FORK_THREAD ? "thread" : "process",
+			r->ppid, r->tid);
+		break;
+	case ET_REC_EXIT:
+		if (r->status & 0x7f)
+			fprintf(f, "killed by signal %u", r->status & 0x7f);
+		else
+			fprintf(f, "exit code %u", (r->status >> 8) & 0xff);
+		fprintf(f, " after %.3f s", r->lifetime / 1e9);
+		break;
+	case ET_REC_SETUID:
+	case ET_REC_SETGID:
+		fprintf(f, "uid=%" PRIu32 " euid=%" PRIu32 " gid=%" PRIu32
+			" egid=%" PRIu32, r->uid, r->euid, r->gid, r->egid);
+		break;
+	case ET_REC_SIGNAL:
+		fprintf(f, "signal %" PRIu32 " to %" PRIu32, r->sig,
+			r->target_pid);
+		break;
+	case ET_REC_PTRACE:
+		fprintf(f, "%s %" PRIu32, ptrace_request(r->call),
+			r->target_pid);
+		break;
+	case ET_REC_MODULE:
+		table_str(f, r->module, 0);
+		break;
+	case ET_REC_GAP:
+		fprintf(f, "%" PRIu64 " events lost (%s)", r->lost,
+			r->cause < ET_DROP_NR ? drop_causes[r->cause] : "?");
+		break;
+	}
+}
+
 void et_print_table(FILE *f, const struct et_record *r)
 {
 	const char *type = et_rec_type_name(r->type);
@@ -177,12 +377,7 @@ void et_print_table(FILE *f, const struct et_record *r)
 	fprintf(f, "%-8" PRIu64 " %-24s %-6s %7" PRIu32 " ", r->seq, when,
 		type ? type : "?", r->pid);
 	table_str(f, r->comm, 16);
-	if (r->type == ET_REC_EXEC) {
-		fputs(" ", f);
-		table_str(f, r->exe, 0);
-		fputs(" (as ", f);
-		table_str(f, r->filename, 0);
-		fprintf(f, ") uid=%" PRIu32 " ppid=%" PRIu32, r->uid, r->ppid);
-	}
+	fputc(' ', f);
+	table_details(f, r);
 	fputc('\n', f);
 }

@@ -62,10 +62,11 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
 	uint8_t buf[ET_REC_MAX_SIZE];
+	struct et_scratch scratch;
 	struct et_record r;
 	size_t len;
 
-	if (et_event_to_record(data, size, a->mono_to_real, &r)) {
+	if (et_event_to_record(data, size, a->mono_to_real, &r, &scratch)) {
 		a->bad_events++;
 		return 0;
 	}
@@ -188,6 +189,7 @@ static void summary(struct agent *a)
 static int capture(struct agent *a, const char *spool_dir)
 {
 	int ep = -1, sfd = -1, tfd = -1, ret = -1;
+	char list[512];
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = make_signalfd();
@@ -201,8 +203,9 @@ static int capture(struct agent *a, const char *spool_dir)
 		et_err("cannot set up the event loop: %s", strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "edgetrace: capturing (probes: %s) into %s\n",
-		et_probes_names(), spool_dir);
+	et_probes_list(a->probes, list, sizeof(list), 1);
+	fprintf(stderr, "edgetrace: capturing (probes: %s) into %s\n", list,
+		spool_dir);
 	ret = loop(a, ep, sfd, tfd);
 	if (et_probes_consume(a->probes) < 0)	/* drain what is left */
 		ret = -1;

@@ -10,6 +10,7 @@
  * record's integers; tags let a newer writer add fields that an older
  * reader skips, so only an incompatible change bumps the major version.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "storage.h"
@@ -18,8 +19,62 @@ enum { WIRE_VARINT = 0, WIRE_BYTES = 1 };
 
 static const char *const type_names[] = {
 	[ET_REC_EXEC] = "exec",
+	[ET_REC_EXIT] = "exit",
+	[ET_REC_FORK] = "fork",
+	[ET_REC_SETUID] = "setuid",
+	[ET_REC_SETGID] = "setgid",
+	[ET_REC_SIGNAL] = "signal",
+	[ET_REC_PTRACE] = "ptrace",
+	[ET_REC_MODULE] = "module",
 	[ET_REC_GAP] = "gap",
 };
+
+/* How each field is stored in struct et_record. */
+enum kind { K_NONE = 0, K_U32, K_S32, K_U64, K_STR };
+
+struct field_desc {
+	uint8_t kind;
+	uint16_t off;
+};
+
+#define F(id, k, member) [id] = { k, offsetof(struct et_record, member) }
+
+static const struct field_desc fields[ET_F_NR] = {
+	F(ET_F_PPID, K_U32, ppid),
+	F(ET_F_UID, K_U32, uid),
+	F(ET_F_GID, K_U32, gid),
+	F(ET_F_COMM, K_STR, comm),
+	F(ET_F_EXE, K_STR, exe),
+	F(ET_F_FILENAME, K_STR, filename),
+	F(ET_F_ARGS, K_STR, args),
+	F(ET_F_FLAGS, K_U32, ev_flags),
+	F(ET_F_EUID, K_U32, euid),
+	F(ET_F_EGID, K_U32, egid),
+	F(ET_F_CWD, K_STR, cwd),
+	F(ET_F_TTY, K_STR, tty),
+	F(ET_F_SID, K_U32, sid),
+	F(ET_F_CGROUP, K_U64, cgroup),
+	F(ET_F_CONTAINER, K_STR, container),
+	F(ET_F_RUNTIME, K_STR, runtime),
+	F(ET_F_POD, K_STR, pod),
+	F(ET_F_STATUS, K_U32, status),
+	F(ET_F_LIFETIME, K_U64, lifetime),
+	F(ET_F_SIG, K_U32, sig),
+	F(ET_F_SIGCODE, K_S32, sigcode),
+	F(ET_F_RESULT, K_S32, result),
+	F(ET_F_TARGET_PID, K_U32, target_pid),
+	F(ET_F_TARGET_TID, K_U32, target_tid),
+	F(ET_F_CALL, K_U32, call),
+	F(ET_F_SUID, K_U32, suid),
+	F(ET_F_FSUID, K_U32, fsuid),
+	F(ET_F_SGID, K_U32, sgid),
+	F(ET_F_FSGID, K_U32, fsgid),
+	F(ET_F_MODULE, K_STR, module),
+	F(ET_F_LOST, K_U64, lost),
+	F(ET_F_CAUSE, K_U32, cause),
+};
+
+#define FIELD(r, f, type) ((type *)((char *)(r) + fields[f].off))
 
 const char *et_rec_type_name(unsigned int type)
 {
@@ -104,22 +159,24 @@ size_t et_record_encode(const struct et_record *r, uint8_t *buf, size_t size)
 	put_le32(buf + 8, r->tid);
 	put_le64(buf + 12, r->ts);
 
-	if (et_record_has(r, ET_F_PPID))
-		put_int(&w, ET_F_PPID, r->ppid);
-	if (et_record_has(r, ET_F_UID))
-		put_int(&w, ET_F_UID, r->uid);
-	if (et_record_has(r, ET_F_GID))
-		put_int(&w, ET_F_GID, r->gid);
-	if (et_record_has(r, ET_F_EXEC_FLAGS))
-		put_int(&w, ET_F_EXEC_FLAGS, r->exec_flags);
-	if (et_record_has(r, ET_F_COMM))
-		put_bytes(&w, ET_F_COMM, r->comm);
-	if (et_record_has(r, ET_F_EXE))
-		put_bytes(&w, ET_F_EXE, r->exe);
-	if (et_record_has(r, ET_F_FILENAME))
-		put_bytes(&w, ET_F_FILENAME, r->filename);
-	if (et_record_has(r, ET_F_ARGS))
-		put_bytes(&w, ET_F_ARGS, r->args);
+	for (int f = 1; f < ET_F_NR; f++) {
+		if (!et_record_has(r, f))
+			continue;
+		switch (fields[f].kind) {
+		case K_U32:
+			put_int(&w, f, *FIELD(r, f, const uint32_t));
+			break;
+		case K_S32:
+			put_int(&w, f, (uint32_t)*FIELD(r, f, const int32_t));
+			break;
+		case K_U64:
+			put_int(&w, f, *FIELD(r, f, const uint64_t));
+			break;
+		case K_STR:
+			put_bytes(&w, f, *FIELD(r, f, const struct et_str));
+			break;
+		}
+	}
 	return w.overflow ? 0 : w.len;
 }
 
@@ -150,24 +207,34 @@ static enum et_decode_status get_varint(struct reader *rd, uint64_t *v)
 	return ET_DEC_MALFORMED;
 }
 
+/* A field id this reader knows; others are skipped (a newer minor). */
+static int known(uint64_t id)
+{
+	return id < ET_F_NR && fields[id].kind != K_NONE;
+}
+
 static enum et_decode_status set_int(struct et_record *r, uint64_t id,
 				     uint64_t v)
 {
-	uint32_t *dst;
-
-	switch (id) {
-	case ET_F_PPID: dst = &r->ppid; break;
-	case ET_F_UID: dst = &r->uid; break;
-	case ET_F_GID: dst = &r->gid; break;
-	case ET_F_EXEC_FLAGS: dst = &r->exec_flags; break;
-	case ET_F_COMM: case ET_F_EXE: case ET_F_FILENAME: case ET_F_ARGS:
-		return ET_DEC_MALFORMED;	/* a string sent as a number */
+	if (!known(id))
+		return ET_DEC_OK;
+	switch (fields[id].kind) {
+	case K_U32:
+		if (v > UINT32_MAX)
+			return ET_DEC_MALFORMED;
+		*FIELD(r, id, uint32_t) = v;
+		break;
+	case K_S32:
+		if (v > UINT32_MAX)
+			return ET_DEC_MALFORMED;
+		*FIELD(r, id, int32_t) = (int32_t)(uint32_t)v;
+		break;
+	case K_U64:
+		*FIELD(r, id, uint64_t) = v;
+		break;
 	default:
-		return ET_DEC_OK;		/* a newer field: skip it */
+		return ET_DEC_MALFORMED;	/* bytes sent as a number */
 	}
-	if (v > UINT32_MAX)
-		return ET_DEC_MALFORMED;
-	*dst = v;
 	et_record_set(r, id);
 	return ET_DEC_OK;
 }
@@ -175,19 +242,11 @@ static enum et_decode_status set_int(struct et_record *r, uint64_t id,
 static enum et_decode_status set_bytes(struct et_record *r, uint64_t id,
 				       struct et_str s)
 {
-	struct et_str *dst;
-
-	switch (id) {
-	case ET_F_COMM: dst = &r->comm; break;
-	case ET_F_EXE: dst = &r->exe; break;
-	case ET_F_FILENAME: dst = &r->filename; break;
-	case ET_F_ARGS: dst = &r->args; break;
-	case ET_F_PPID: case ET_F_UID: case ET_F_GID: case ET_F_EXEC_FLAGS:
-		return ET_DEC_MALFORMED;
-	default:
+	if (!known(id))
 		return ET_DEC_OK;
-	}
-	*dst = s;
+	if (fields[id].kind != K_STR)
+		return ET_DEC_MALFORMED;	/* a number sent as bytes */
+	*FIELD(r, id, struct et_str) = s;
 	et_record_set(r, id);
 	return ET_DEC_OK;
 }

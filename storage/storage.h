@@ -40,19 +40,54 @@
 /* Record types: the event types of bpf/edgetrace.h, one number space. */
 enum et_rec_type {
 	ET_REC_EXEC = 1,
+	ET_REC_EXIT = 2,
+	ET_REC_FORK = 3,
+	ET_REC_SETUID = 4,
+	ET_REC_SETGID = 5,
+	ET_REC_SIGNAL = 6,
+	ET_REC_PTRACE = 7,
+	ET_REC_MODULE = 8,
 	ET_REC_GAP = 31,
 };
 
-/* Field ids (docs/record-format.md); bit i of et_record.present = field i. */
+/*
+ * Field ids (docs/record-format.md); bit i of et_record.present = field i.
+ * u32/u64: varint; s32: varint of the two's complement 32-bit value;
+ * bytes: length-prefixed.
+ */
 enum et_field {
-	ET_F_PPID = 1,		/* varint */
-	ET_F_UID = 2,		/* varint */
-	ET_F_GID = 3,		/* varint */
+	ET_F_PPID = 1,		/* u32 */
+	ET_F_UID = 2,		/* u32 */
+	ET_F_GID = 3,		/* u32 */
 	ET_F_COMM = 4,		/* bytes */
 	ET_F_EXE = 5,		/* bytes: absolute path of the executable */
 	ET_F_FILENAME = 6,	/* bytes: the path as passed to execve */
 	ET_F_ARGS = 7,		/* bytes: argv, NUL-separated */
-	ET_F_EXEC_FLAGS = 8,	/* varint: ET_EXEC_* of bpf/edgetrace.h */
+	ET_F_FLAGS = 8,		/* u32: per-type flags (ET_EXEC_*, ET_FORK_*) */
+	ET_F_EUID = 9,		/* u32 */
+	ET_F_EGID = 10,		/* u32 */
+	ET_F_CWD = 11,		/* bytes: absolute */
+	ET_F_TTY = 12,		/* bytes: "pts/3", "ttyS0" */
+	ET_F_SID = 13,		/* u32: session id */
+	ET_F_CGROUP = 14,	/* u64: cgroup v2 id */
+	ET_F_CONTAINER = 15,	/* bytes: container id (64 hex) */
+	ET_F_RUNTIME = 16,	/* bytes: "docker", "containerd", ... */
+	ET_F_POD = 17,		/* bytes: Kubernetes pod uid */
+	ET_F_STATUS = 18,	/* u32: wait status of an exit */
+	ET_F_LIFETIME = 19,	/* u64: ns from start to exit */
+	ET_F_SIG = 20,		/* u32: signal number */
+	ET_F_SIGCODE = 21,	/* s32: si_code */
+	ET_F_RESULT = 22,	/* s32: outcome (signal delivery) */
+	ET_F_TARGET_PID = 23,	/* u32: the process acted on */
+	ET_F_TARGET_TID = 24,	/* u32 */
+	ET_F_CALL = 25,		/* u32: enum et_cred_call / ptrace request */
+	ET_F_SUID = 26,		/* u32 */
+	ET_F_FSUID = 27,	/* u32 */
+	ET_F_SGID = 28,		/* u32 */
+	ET_F_FSGID = 29,	/* u32 */
+	ET_F_MODULE = 30,	/* bytes: module name */
+	ET_F_LOST = 31,		/* u64: events lost (gap) */
+	ET_F_CAUSE = 32,	/* u32: enum et_drop_cause (gap) */
 	ET_F_NR
 };
 
@@ -69,8 +104,13 @@ struct et_record {
 	uint32_t pid;
 	uint32_t tid;
 	uint64_t present;	/* bitmask of enum et_field */
-	uint32_t ppid, uid, gid, exec_flags;
-	struct et_str comm, exe, filename, args;
+	uint32_t ppid, uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
+	uint32_t ev_flags, sid, status, sig, target_pid, target_tid, call;
+	uint32_t cause;
+	int32_t sigcode, result;
+	uint64_t cgroup, lifetime, lost;
+	struct et_str comm, exe, filename, args, cwd, tty;
+	struct et_str container, runtime, pod, module;
 };
 
 /* Mark field @f present in @r. */

@@ -85,6 +85,7 @@ elif [ "$(id -u)" -ne 0 ]; then
 	skip=$((skip + 1))
 else
 	export EDGETRACE="$O/edgetrace"
+	export ET_TOOLS="$O/tools"
 	for t in tests/integration/test_*.sh; do
 		run_one "" bash "$t"
 	done

@@ -11,6 +11,7 @@
 #include "edgetrace.h"
 
 static struct et_exec ev;
+static struct et_scratch sc;
 
 static size_t make_exec(void)
 {
@@ -24,14 +25,19 @@ static size_t make_exec(void)
 	ev.ppid = 1;
 	ev.uid = 1000;
 	ev.gid = 100;
-	memcpy(ev.comm, "true", 5);
+	memcpy(ev.hdr.comm, "true", 5);
+	memcpy(ev.tty, "pts3", 5);
+	ev.euid = 1001;
+	ev.egid = 101;
+	ev.sid = 77;
 	memcpy(ev.args, "./true\0x\0", 9);
 	ev.args_len = 9;
 	memcpy(ev.filename, "./true", 7);
 	ev.filename_len = 6;
-	memcpy(ev.exe, "/usr/bin/true", 14);
+	memcpy(ev.data, "/usr/bin/true\0/home/u", 22);
 	ev.exe_len = 13;
-	size = ET_EXEC_FIXED_SIZE + ev.exe_len + 1;
+	ev.cwd_len = 7;
+	size = ET_EXEC_FIXED_SIZE + ev.exe_len + 1 + ev.cwd_len + 1;
 	ev.hdr.size = size;
 	return size;
 }
@@ -41,7 +47,7 @@ static void exec_converts(void)
 	size_t size = make_exec();
 	struct et_record r;
 
-	CHECK_INT(0, et_event_to_record(&ev, size, 5000, &r));
+	CHECK_INT(0, et_event_to_record(&ev, size, 5000, &r, &sc));
 	CHECK_INT(ET_REC_EXEC, r.type);
 	CHECK_INT(6000, r.ts);
 	CHECK_INT(42, r.pid);
@@ -54,6 +60,11 @@ static void exec_converts(void)
 	CHECK_MEM("./true", r.filename.p, r.filename.len);
 	CHECK_INT(9, r.args.len);
 	CHECK(et_record_has(&r, ET_F_EXE));
+	CHECK_MEM("/home/u", r.cwd.p, r.cwd.len);
+	CHECK_MEM("pts/3", r.tty.p, r.tty.len);
+	CHECK_INT(1001, r.euid);
+	CHECK_INT(101, r.egid);
+	CHECK_INT(77, r.sid);
 }
 
 static void full_comm_not_overrun(void)
@@ -61,8 +72,8 @@ static void full_comm_not_overrun(void)
 	size_t size = make_exec();
 	struct et_record r;
 
-	memset(ev.comm, 'c', sizeof(ev.comm));	/* no NUL at all */
-	CHECK_INT(0, et_event_to_record(&ev, size, 0, &r));
+	memset(ev.hdr.comm, 'c', sizeof(ev.hdr.comm));	/* no NUL at all */
+	CHECK_INT(0, et_event_to_record(&ev, size, 0, &r, &sc));
 	CHECK_INT(ET_COMM_LEN, r.comm.len);
 }
 
@@ -72,24 +83,24 @@ static void bad_sizes_refused(void)
 	size_t size;
 
 	size = make_exec();
-	CHECK_INT(-1, et_event_to_record(&ev, sizeof(ev.hdr) - 1, 0, &r));
-	CHECK_INT(-1, et_event_to_record(&ev, size - 1, 0, &r)); /* != hdr.size */
+	CHECK_INT(-1, et_event_to_record(&ev, sizeof(ev.hdr) - 1, 0, &r, &sc));
+	CHECK_INT(-1, et_event_to_record(&ev, size - 1, 0, &r, &sc)); /* != hdr.size */
 	size = make_exec();
-	ev.exe_len = 200;	/* exe would run past the event */
-	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	ev.exe_len = 200;	/* paths would run past the event */
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 	size = make_exec();
 	ev.args_len = CONFIG_EXEC_ARGV_BYTES + 1;
-	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 	size = make_exec();
 	ev.filename_len = ET_FILENAME_MAX;
-	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 	size = make_exec();
 	ev.hdr.size = ev.hdr.size - 1;
-	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 	/* shorter than the fixed part of an exec */
 	make_exec();
 	ev.hdr.size = ET_EXEC_FIXED_SIZE - 1;
-	CHECK_INT(-1, et_event_to_record(&ev, ET_EXEC_FIXED_SIZE - 1, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, ET_EXEC_FIXED_SIZE - 1, 0, &r, &sc));
 }
 
 static void unknown_type_refused(void)
@@ -98,7 +109,7 @@ static void unknown_type_refused(void)
 	struct et_record r;
 
 	ev.hdr.type = 99;
-	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r));
+	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 }
 
 CHECK_MAIN_BEGIN("test_event")

@@ -42,13 +42,13 @@ static void exec_line(void)
 	struct et_record r = {
 		.seq = 12, .ts = 1000, .type = ET_REC_EXEC, .pid = 7, .tid = 7,
 		.ppid = 1, .uid = 0, .gid = 0,
-		.exec_flags = ET_EXEC_ARGS_TRUNC,
+		.ev_flags = ET_EXEC_ARGS_TRUNC,
 		.comm = { "true", 4 }, .exe = { "/usr/bin/true", 13 },
 		.filename = { "./true", 6 }, .args = { "./true\0x\0", 9 },
 	};
 	FILE *f;
 
-	for (int i = ET_F_PPID; i <= ET_F_EXEC_FLAGS; i++)
+	for (int i = ET_F_PPID; i <= ET_F_FLAGS; i++)
 		et_record_set(&r, i);
 	f = fmemopen(out, sizeof(out), "w");
 	et_print_json(f, &r);

@@ -12,7 +12,7 @@ static struct et_record sample(void)
 	struct et_record r = {
 		.type = ET_REC_EXEC, .pid = 4242, .tid = 4242,
 		.ts = 1763755200123456789ull, .ppid = 1, .uid = 1000,
-		.gid = 100, .exec_flags = 0,
+		.gid = 100,
 		.comm = { "ls", 2 }, .exe = { "/usr/bin/ls", 11 },
 		.filename = { "./ls", 4 }, .args = { "ls\0-l\0", 6 },
 	};
