@@ -158,7 +158,8 @@ $(GEN)/version.h: FORCE
 
 STORAGE_SRCS := storage/record.c storage/spool.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
-	core/output.c core/query.c
+	core/output.c core/query.c core/status.c core/enrich.c \
+	core/proctable.c core/container.c
 AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 
 WARN := -Wall -Wextra -Werror
@@ -189,11 +190,13 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 
 # ----------------------------------------------------------------- tests
 
-UNIT_TESTS := record spool output event
+UNIT_TESTS := record spool output event proctable container
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
 UNIT_DEPS-output := storage/record.c core/output.c
 UNIT_DEPS-event := core/event.c
+UNIT_DEPS-proctable := core/proctable.c
+UNIT_DEPS-container := core/container.c
 
 .SECONDEXPANSION:
 # The target build: the same compiler and flags as the agent.

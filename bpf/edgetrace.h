@@ -54,6 +54,12 @@ enum et_drop_cause {
 	ET_DROP_NR,
 };
 
+/* Per-CPU counters of the stats map. */
+enum et_stat {
+	ET_STAT_ISSUED = 0,	/* events the probes tried to send */
+	ET_STAT_NR,
+};
+
 /*
  * Every event starts with this. comm and cgroup_id are the current task's
  * at the time of the event (for fork: the child's; for exit: the exiting
@@ -157,6 +163,11 @@ struct et_ptrace {
 };
 
 #define ET_MODULE_NAME_LEN	56
+
+/*
+ * Not from the kernel: the agent writes a gap record (type ET_EV_GAP) when
+ * the drop counters grew, with the count and cause.
+ */
 
 /* A kernel module was loaded (init_module or finit_module succeeded). */
 struct et_module {

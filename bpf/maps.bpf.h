@@ -32,6 +32,21 @@ ET_MAP struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ET_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void et_count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&stats, &stat);
+
+	if (n)
+		*n += 1;
+}
+
 /* Count a lost event; the agent turns the counts into gap records. */
 static __always_inline void et_count_drop(__u32 cause)
 {
@@ -44,6 +59,7 @@ static __always_inline void et_count_drop(__u32 cause)
 /* Send an event of @size bytes; on a full ring, count it and move on. */
 static __always_inline void et_output(void *ev, __u64 size)
 {
+	et_count(ET_STAT_ISSUED);
 	if (bpf_ringbuf_output(&events, ev, size, 0))
 		et_count_drop(ET_DROP_RINGBUF_FULL);
 }

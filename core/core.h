@@ -47,6 +47,17 @@ int et_probes_epoll_fd(struct et_probes *p);
 int et_probes_consume(struct et_probes *p);
 /* Sum of the per-CPU drop counters, per cause (ET_DROP_NR entries). */
 int et_probes_drops(struct et_probes *p, uint64_t *drops);
+/* Sum of the per-CPU stats counters (ET_STAT_NR entries). */
+int et_probes_stats(struct et_probes *p, uint64_t *stats);
+
+struct et_bpf_memory {
+	uint64_t maps;		/* bytes of all maps, as the kernel counts */
+	uint32_t nmaps;
+	uint64_t ring_size;	/* bytes of ring buffer data area */
+	uint64_t ring_used;	/* bytes produced and not yet consumed */
+};
+
+void et_probes_memory(struct et_probes *p, struct et_bpf_memory *m);
 /* Probe families compiled in ("exec fork ..."). */
 const char *et_probes_names(void);
 /* Names of the programs that are (@active) or are not attached. */
@@ -63,6 +74,36 @@ struct et_scratch {
 
 int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
 		       struct et_record *r, struct et_scratch *scratch);
+
+/*
+ * Enrichment (enrich.c): the process table and container ids. et_enrich
+ * fills what @r lacks; its strings stay valid until the next call.
+ * et_enrich_done after @r is stored (an exit removes the process).
+ */
+struct et_enricher;
+struct et_enricher *et_enrich_new(char *err, size_t errlen);
+void et_enrich(struct et_enricher *e, struct et_record *r);
+void et_enrich_done(struct et_enricher *e, const struct et_record *r);
+void et_enrich_stats(struct et_enricher *e, uint32_t *used, uint32_t *cap,
+		     uint64_t *evictions);
+void et_enrich_free(struct et_enricher *e);
+
+/* Status of the running agent (status.c). */
+struct et_agent_status {
+	uint64_t started, updated;	/* ns since the epoch */
+	uint64_t rss_kib, peak_rss_kib;
+	char active[512], inactive[256];
+	struct et_bpf_memory mem;
+	uint64_t issued, recorded, malformed, gaps;
+	uint64_t drops[8];
+	uint32_t procs_used, procs_capacity;
+	uint64_t procs_evicted;
+};
+
+int et_status_path(const char *spool, const char *ext, char *buf, size_t len);
+int et_status_write(const char *spool, struct et_agent_status *s);
+void et_status_remove(const char *spool);
+int et_status_print(const char *spool, const char *ext, FILE *out);
 
 /* Output (output.c). */
 void et_print_json(FILE *f, const struct et_record *r);

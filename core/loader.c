@@ -19,6 +19,7 @@
  * the load fails with EPERM, which we explain.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,26 +245,68 @@ int et_probes_consume(struct et_probes *p)
 	return ring_buffer__consume(p->rb);
 }
 
-int et_probes_drops(struct et_probes *p, uint64_t *drops)
+/* Sum the per-CPU u64 counters of @fd, @n keys, into @out. */
+static int sum_percpu(int fd, uint32_t n, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals;
-	int fd = bpf_map__fd(p->skel->maps.drops);
 
 	if (ncpu <= 0)
 		return -1;
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -1;
-	for (uint32_t cause = 0; cause < ET_DROP_NR; cause++) {
-		drops[cause] = 0;
-		if (bpf_map_lookup_elem(fd, &cause, vals))
+	for (uint32_t key = 0; key < n; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
 		for (int cpu = 0; cpu < ncpu; cpu++)
-			drops[cause] += vals[cpu];
+			out[key] += vals[cpu];
 	}
 	free(vals);
 	return 0;
+}
+
+int et_probes_drops(struct et_probes *p, uint64_t *drops)
+{
+	return sum_percpu(bpf_map__fd(p->skel->maps.drops), ET_DROP_NR, drops);
+}
+
+int et_probes_stats(struct et_probes *p, uint64_t *stats)
+{
+	return sum_percpu(bpf_map__fd(p->skel->maps.stats), ET_STAT_NR, stats);
+}
+
+/* The kernel's own accounting of a map's memory: "memlock" in fdinfo. */
+static uint64_t map_memlock(int fd)
+{
+	char path[64], line[128];
+	uint64_t bytes = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, &bytes) == 1)
+			break;
+	fclose(f);
+	return bytes;
+}
+
+void et_probes_memory(struct et_probes *p, struct et_bpf_memory *m)
+{
+	struct bpf_map *map;
+	struct ring *ring = ring_buffer__ring(p->rb, 0);
+
+	memset(m, 0, sizeof(*m));
+	bpf_object__for_each_map(map, p->skel->obj) {
+		m->maps += map_memlock(bpf_map__fd(map));
+		m->nmaps++;
+	}
+	m->ring_size = ring ? ring__size(ring) : 0;
+	m->ring_used = ring ? ring__avail_data_size(ring) : 0;
 }
 
 void et_probes_close(struct et_probes *p)

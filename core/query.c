@@ -162,15 +162,22 @@ int et_cmd_status(int argc, char **argv)
 	if (ra.json) {
 		printf("{\"spool\":{\"records\":%" PRIu64 ",\"first_seq\":%"
 		       PRIu64 ",\"last_seq\":%" PRIu64 ",\"evicted\":%" PRIu64
-		       ",\"map_size\":%" PRIu64 ",\"used\":%" PRIu64 "}}\n",
-		       st.records, st.first_seq, st.last_seq, st.evicted,
-		       st.map_size, st.used);
+		       ",\"map_size\":%" PRIu64 ",\"used\":%" PRIu64 "},"
+		       "\"agent\":", st.records, st.first_seq, st.last_seq,
+		       st.evicted, st.map_size, st.used);
+		fflush(stdout);
+		if (!et_status_print(ra.spool, "json", stdout))
+			puts("null}");
+		else
+			puts("}");
 	} else {
-		printf("spool %s\n  records   %" PRIu64 " (seq %" PRIu64 "..%"
-		       PRIu64 ")\n  evicted   %" PRIu64 "\n  size      %"
-		       PRIu64 " KiB used of %" PRIu64 " KiB\n", ra.spool,
-		       st.records, st.first_seq, st.last_seq, st.evicted,
-		       st.used >> 10, st.map_size >> 10);
+		printf("spool     %s\nrecords   %" PRIu64 " (seq %" PRIu64 "..%"
+		       PRIu64 "), %" PRIu64 " evicted\nsize      %" PRIu64
+		       " KiB used of %" PRIu64 " KiB\n", ra.spool, st.records,
+		       st.first_seq, st.last_seq, st.evicted, st.used >> 10,
+		       st.map_size >> 10);
+		if (!et_status_print(ra.spool, "txt", stdout))
+			puts("agent     not running on this spool");
 	}
 	return ET_EXIT_OK;
 }

@@ -8,6 +8,11 @@
  * (committed every CONFIG_SPOOL_COMMIT_EVENTS records or
  * CONFIG_SPOOL_COMMIT_MS) and, with --json, printed as a JSON line.
  *
+ * Drops: the probes count what they could not send, per cause and CPU. At
+ * every tick the agent sums the counters and, when one grew, writes a gap
+ * record with the number lost and the cause, so the spool says where and
+ * how much is missing.
+ *
  * On SIGINT/SIGTERM the ring is drained, the last group committed and the
  * spool synced before exit, so a clean stop loses nothing.
  */
@@ -39,14 +44,22 @@ static const char run_usage[] =
 "A line on stderr says when capture has started; at exit a summary line\n"
 "gives the events recorded and dropped.\n";
 
+#define STATUS_MS	1000
+
 struct agent {
 	struct et_spool *spool;
 	struct et_probes *probes;
+	struct et_enricher *enrich;
+	const char *spool_dir;
 	uint64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns for UTC ns */
 	int json;
 	uint64_t events;
 	uint64_t bad_events;
+	uint64_t gaps;
+	uint64_t drops_seen[ET_DROP_NR];
 	uint64_t last_sync;	/* monotonic ns */
+	uint64_t last_status;	/* monotonic ns */
+	struct et_agent_status status;
 	int failed;
 };
 
@@ -56,6 +69,20 @@ static uint64_t clock_ns(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Queue a record for the spool and show it with --json. */
+static int store(struct agent *a, struct et_record *r, const uint8_t *buf,
+		 size_t len)
+{
+	if (et_spool_append(a->spool, buf, len, &r->seq)) {
+		et_err("%s", et_spool_error(a->spool));
+		a->failed = 1;
+		return -1;
+	}
+	if (a->json)
+		et_print_json(stdout, r);
+	return 0;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -70,20 +97,64 @@ static int on_event(void *ctx, void *data, size_t size)
 		a->bad_events++;
 		return 0;
 	}
+	et_enrich(a->enrich, &r);
 	len = et_record_encode(&r, buf, sizeof(buf));
 	if (!len) {
 		a->bad_events++;
 		return 0;
 	}
-	if (et_spool_append(a->spool, buf, len, &r.seq)) {
-		et_err("%s", et_spool_error(a->spool));
-		a->failed = 1;
+	if (store(a, &r, buf, len))
 		return -EIO;
-	}
+	et_enrich_done(a->enrich, &r);
 	a->events++;
-	if (a->json)
-		et_print_json(stdout, &r);
 	return 0;
+}
+
+/* When a drop counter grew, write a gap record for what was lost. */
+static int write_gaps(struct agent *a)
+{
+	uint64_t drops[ET_DROP_NR];
+	uint8_t buf[64];
+
+	if (et_probes_drops(a->probes, drops))
+		return 0;
+	for (int c = 0; c < ET_DROP_NR; c++) {
+		struct et_record r = { .type = ET_REC_GAP };
+		size_t len;
+
+		if (drops[c] <= a->drops_seen[c])
+			continue;
+		r.ts = clock_ns(CLOCK_REALTIME);
+		r.lost = drops[c] - a->drops_seen[c];
+		r.cause = c;
+		et_record_set(&r, ET_F_LOST);
+		et_record_set(&r, ET_F_CAUSE);
+		len = et_record_encode(&r, buf, sizeof(buf));
+		if (!len || store(a, &r, buf, len))
+			return -1;
+		a->drops_seen[c] = drops[c];
+		a->gaps++;
+	}
+	return 0;
+}
+
+static void update_status(struct agent *a)
+{
+	struct et_agent_status *s = &a->status;
+	uint64_t stats[ET_STAT_NR] = { 0 };
+
+	et_probes_stats(a->probes, stats);
+	et_probes_memory(a->probes, &s->mem);
+	s->updated = clock_ns(CLOCK_REALTIME);
+	s->issued = stats[ET_STAT_ISSUED];
+	s->recorded = a->events;
+	s->malformed = a->bad_events;
+	s->gaps = a->gaps;
+	for (int i = 0; i < ET_DROP_NR; i++)
+		s->drops[i] = a->drops_seen[i];
+	et_enrich_stats(a->enrich, &s->procs_used, &s->procs_capacity,
+			&s->procs_evicted);
+	et_status_write(a->spool_dir, s);
 }
 
 /* Timer tick: commit the group, and sync when the interval is up. */
@@ -91,6 +162,8 @@ static int tick(struct agent *a)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
+	if (write_gaps(a))
+		return -1;
 	if (et_spool_commit(a->spool))
 		goto out_err;
 	if (a->json)
@@ -99,6 +172,10 @@ static int tick(struct agent *a)
 		if (et_spool_sync(a->spool))
 			goto out_err;
 		a->last_sync = now;
+	}
+	if (now - a->last_status >= STATUS_MS * 1000000ull) {
+		update_status(a);
+		a->last_status = now;
 	}
 	return 0;
 out_err:
@@ -175,15 +252,19 @@ static int loop(struct agent *a, int ep, int sfd, int tfd)
 static void summary(struct agent *a)
 {
 	uint64_t drops[ET_DROP_NR] = { 0 }, total = 0;
+	uint64_t stats[ET_STAT_NR] = { 0 };
 
 	et_probes_drops(a->probes, drops);
+	et_probes_stats(a->probes, stats);
 	for (int i = 0; i < ET_DROP_NR; i++)
 		total += drops[i];
 	fprintf(stderr, "edgetrace: stopped: %" PRIu64 " events recorded, %"
 		PRIu64 " dropped (ring full %" PRIu64 ", scratch %" PRIu64
-		"), %" PRIu64 " malformed\n", a->events, total,
+		", inflight %" PRIu64 "), %" PRIu64 " issued, %" PRIu64
+		" malformed, %" PRIu64 " gap records\n", a->events, total,
 		drops[ET_DROP_RINGBUF_FULL], drops[ET_DROP_SCRATCH],
-		a->bad_events);
+		drops[ET_DROP_INFLIGHT], stats[ET_STAT_ISSUED], a->bad_events,
+		a->gaps);
 }
 
 static int capture(struct agent *a, const char *spool_dir)
@@ -206,8 +287,11 @@ static int capture(struct agent *a, const char *spool_dir)
 	et_probes_list(a->probes, list, sizeof(list), 1);
 	fprintf(stderr, "edgetrace: capturing (probes: %s) into %s\n", list,
 		spool_dir);
+	update_status(a);
 	ret = loop(a, ep, sfd, tfd);
 	if (et_probes_consume(a->probes) < 0)	/* drain what is left */
+		ret = -1;
+	if (write_gaps(a))
 		ret = -1;
 out:
 	if (tfd >= 0)
@@ -268,17 +352,30 @@ int et_cmd_run(int argc, char **argv)
 		et_err("%s", err);
 		return ET_EXIT_ERROR;
 	}
-	a.probes = et_probes_open(on_event, &a, err, sizeof(err));
-	if (!a.probes) {
+	a.enrich = et_enrich_new(err, sizeof(err));
+	if (!a.enrich) {
 		et_err("%s", err);
 		goto out_spool;
 	}
+	a.probes = et_probes_open(on_event, &a, err, sizeof(err));
+	if (!a.probes) {
+		et_err("%s", err);
+		goto out_enrich;
+	}
 	a.mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-	a.last_sync = clock_ns(CLOCK_MONOTONIC);
+	a.last_sync = a.last_status = clock_ns(CLOCK_MONOTONIC);
+	a.spool_dir = spool_dir;
+	a.status.started = clock_ns(CLOCK_REALTIME);
+	et_probes_list(a.probes, a.status.active, sizeof(a.status.active), 1);
+	et_probes_list(a.probes, a.status.inactive,
+		       sizeof(a.status.inactive), 0);
 	if (!capture(&a, spool_dir) && !a.failed)
 		ret = ET_EXIT_OK;
 	summary(&a);
+	et_status_remove(spool_dir);
 	et_probes_close(a.probes);
+out_enrich:
+	et_enrich_free(a.enrich);
 out_spool:
 	if (et_spool_close(a.spool))
 		ret = ET_EXIT_ERROR;

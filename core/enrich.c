@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * enrich.c - what user space adds to an event before it is stored: the
+ * process's exe, cmdline and parent from the process table, and the
+ * container from the event's cgroup id.
+ *
+ * The process table (proctable.c) is seeded from /proc at start and then
+ * kept by the events themselves: an exec sets the entry from what the
+ * kernel resolved, a fork gives the child its parent's image (a child runs
+ * its parent's program until it execs), an exit is enriched and then
+ * removes the entry. Every other event is enriched from the entry of its
+ * pid, when there is one.
+ *
+ * Containers: the cgroup v2 id of an event is turned into a path by the
+ * cgroup cache (container.c) and the path into a container id. The result
+ * per id is kept in a small direct-mapped cache, so a busy container costs
+ * a lookup, not a string scan, per event. cgroup2 is found in
+ * /proc/self/mounts: it is /sys/fs/cgroup on pure v2 systems and
+ * /sys/fs/cgroup/unified on hybrid ones.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "core.h"
+#include "edgetrace.h"
+#include "proctable.h"
+
+#define CT_CACHE	64	/* power of two */
+
+struct ct_entry {
+	uint64_t cgroup;	/* 0: empty */
+	int found;
+	struct et_container c;
+};
+
+struct et_enricher {
+	struct et_proctable *procs;
+	struct et_cgroups *cgroups;	/* NULL without cgroup v2 */
+	struct ct_entry ct[CT_CACHE];
+	uint64_t root_cgroup;		/* id of the cgroup2 root */
+};
+
+/* The cgroup2 mount point, from /proc/self/mounts. */
+static int find_cgroup2(char *buf, size_t len)
+{
+	char line[512], dev[64], dir[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %255s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "cgroup2")) {
+			snprintf(buf, len, "%s", dir);
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+struct et_enricher *et_enrich_new(char *err, size_t errlen)
+{
+	struct et_enricher *e = calloc(1, sizeof(*e));
+	char root[256];
+
+	if (!e)
+		goto out_nomem;
+	e->procs = et_proctable_new(CONFIG_PROC_TABLE_SIZE);
+	if (!e->procs)
+		goto out_nomem;
+	et_proctable_seed(e->procs, "/proc");
+	if (find_cgroup2(root, sizeof(root))) {
+		et_err("warning: no cgroup v2 mount: events will not carry "
+		       "container ids");
+		return e;
+	}
+	e->cgroups = et_cgroups_new(root, CONFIG_CGROUP_CACHE_SIZE);
+	e->root_cgroup = et_cgroup_id_of(root);
+	return e;
+out_nomem:
+	snprintf(err, errlen, "out of memory for the process table (%d "
+		 "entries, CONFIG_PROC_TABLE_SIZE)", CONFIG_PROC_TABLE_SIZE);
+	free(e);
+	return NULL;
+}
+
+void et_enrich_free(struct et_enricher *e)
+{
+	if (!e)
+		return;
+	et_proctable_free(e->procs);
+	et_cgroups_free(e->cgroups);
+	free(e);
+}
+
+void et_enrich_stats(struct et_enricher *e, uint32_t *used, uint32_t *cap,
+		     uint64_t *evictions)
+{
+	struct et_proctable_stats st;
+
+	et_proctable_stats(e->procs, &st);
+	*used = st.used;
+	*cap = st.capacity;
+	*evictions = st.evictions;
+}
+
+static const struct et_container *container_of_cgroup(struct et_enricher *e,
+						       uint64_t id)
+{
+	struct ct_entry *c = &e->ct[id & (CT_CACHE - 1)];
+	char path[ET_CGROUP_PATH_MAX];
+
+	if (c->cgroup != id) {
+		c->cgroup = id;
+		c->found = !et_cgroups_path(e->cgroups, id, path,
+					    sizeof(path)) &&
+			   et_container_from_path(path, strlen(path), &c->c);
+		if (!c->found)	/* an unknown cgroup may appear later */
+			c->cgroup = 0;
+	}
+	return c->found ? &c->c : NULL;
+}
+
+static void add_container(struct et_enricher *e, struct et_record *r)
+{
+	const struct et_container *c;
+
+	if (!e->cgroups || !r->cgroup || r->cgroup == e->root_cgroup)
+		return;
+	c = container_of_cgroup(e, r->cgroup);
+	if (!c)
+		return;
+	r->container.p = c->id;
+	r->container.len = strlen(c->id);
+	et_record_set(r, ET_F_CONTAINER);
+	r->runtime.p = et_runtime_name(c->runtime);
+	r->runtime.len = strlen(r->runtime.p);
+	et_record_set(r, ET_F_RUNTIME);
+	if (c->pod_uid[0]) {
+		r->pod.p = c->pod_uid;
+		r->pod.len = strlen(c->pod_uid);
+		et_record_set(r, ET_F_POD);
+	}
+}
+
+/* Fill what @r lacks from the process entry @p. */
+static void add_process(struct et_record *r, const struct et_proc *p)
+{
+	if (!et_record_has(r, ET_F_EXE) && p->exe_len) {
+		r->exe.p = p->exe;
+		r->exe.len = p->exe_len;
+		et_record_set(r, ET_F_EXE);
+	}
+	if (!et_record_has(r, ET_F_ARGS) && p->cmdline_len) {
+		r->args.p = p->cmdline;
+		r->args.len = p->cmdline_len;
+		et_record_set(r, ET_F_ARGS);
+	}
+	if (!et_record_has(r, ET_F_PPID) && p->ppid) {
+		r->ppid = p->ppid;
+		et_record_set(r, ET_F_PPID);
+	}
+}
+
+static void on_exec(struct et_enricher *e, const struct et_record *r)
+{
+	struct et_proc *p = et_proctable_put(e->procs, r->pid);
+
+	p->ppid = r->ppid;
+	p->uid = r->uid;
+	p->cgroup_id = r->cgroup;
+	memcpy(p->comm, r->comm.p, r->comm.len < 15 ? r->comm.len : 15);
+	et_proc_set_exe(p, r->exe.p, r->exe.len);
+	et_proc_set_cmdline(p, r->args.p, r->args.len);
+}
+
+/* A new process runs its parent's image until it execs. */
+static void on_fork(struct et_enricher *e, struct et_record *r)
+{
+	struct et_proc *parent, *child, copy;
+
+	if (r->ev_flags & ET_FORK_THREAD)
+		return;
+	parent = et_proctable_get(e->procs, r->ppid);
+	if (parent)
+		copy = *parent;	/* put() may reuse the parent's slot */
+	child = et_proctable_put(e->procs, r->pid);
+	if (parent) {
+		et_proc_set_exe(child, copy.exe, copy.exe_len);
+		et_proc_set_cmdline(child, copy.cmdline, copy.cmdline_len);
+		child->uid = copy.uid;
+	}
+	child->ppid = r->ppid;
+	child->cgroup_id = r->cgroup;
+	memcpy(child->comm, r->comm.p, r->comm.len < 15 ? r->comm.len : 15);
+	add_process(r, child);
+}
+
+void et_enrich(struct et_enricher *e, struct et_record *r)
+{
+	struct et_proc *p;
+
+	switch (r->type) {
+	case ET_REC_EXEC:
+		on_exec(e, r);
+		break;
+	case ET_REC_FORK:
+		on_fork(e, r);
+		break;
+	case ET_REC_GAP:
+		return;
+	default:
+		p = et_proctable_get(e->procs, r->pid);
+		if (p)
+			add_process(r, p);
+	}
+	add_container(e, r);
+}
+
+void et_enrich_done(struct et_enricher *e, const struct et_record *r)
+{
+	if (r->type == ET_REC_EXIT)
+		et_proctable_remove(e->procs, r->pid);
+}
