@@ -45,7 +45,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests asan-tests integration size install clean \
+.PHONY: all test test-all tools unit-tests pin-variant asan-tests integration size install clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -159,7 +159,7 @@ $(GEN)/version.h: FORCE
 STORAGE_SRCS := storage/record.c storage/spool.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
-	core/proctable.c core/container.c
+	core/proctable.c core/container.c core/pin.c
 AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 
 WARN := -Wall -Wextra -Werror
@@ -229,9 +229,22 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
 asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS))
 
+# The board with CONFIG_PIN_BPF=y, for tests/integration/test_pin.sh.
+PIN_O := build/$(BOARD)-pin
+$(PIN_O)/.config: $(CONFIG) Kconfig
+	$(Q)mkdir -p $(PIN_O)
+	$(Q){ grep -v 'PIN_' $(CONFIG); echo CONFIG_PIN_BPF=y; } > $@
+	$(Q)KCONFIG_CONFIG=$@ $(PYTHON) -m olddefconfig Kconfig >/dev/null
+
+pin-variant: $(PIN_O)/.config
+	$(Q)$(MAKE) BOARD=$(BOARD)-pin all
+
 TEST_GOALS := unit-tests all
 ifeq ($(T_QEMU),)
 TEST_GOALS += asan-tests tools
+ifneq ($(CONFIG_PIN_BPF),y)
+TEST_GOALS += pin-variant
+endif
 endif
 
 test: $(TEST_GOALS)

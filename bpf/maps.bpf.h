@@ -39,6 +39,18 @@ ET_MAP struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/*
+ * Written by the agent only: the drop counts it has already reported as
+ * gap records. Pinned with the rest (CONFIG_PIN_BPF), it lets a restarted
+ * agent report only what is new.
+ */
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ET_DROP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} reported SEC(".maps");
+
 static __always_inline void et_count(__u32 stat)
 {
 	__u64 *n = bpf_map_lookup_elem(&stats, &stat);

@@ -60,6 +60,20 @@ struct et_bpf_memory {
 void et_probes_memory(struct et_probes *p, struct et_bpf_memory *m);
 /* Probe families compiled in ("exec fork ..."). */
 const char *et_probes_names(void);
+/*
+ * Stop the probes (before the last drain, so the counts are final); with
+ * CONFIG_PIN_BPF they stay, on purpose.
+ */
+void et_probes_detach(struct et_probes *p);
+/* Read (@set 0) or write the drop counts already reported as gaps. */
+int et_probes_reported(struct et_probes *p, uint64_t *drops, int set);
+
+/* Pinning (pin.c, CONFIG_PIN_BPF). */
+struct bpf_object;
+struct bpf_link;
+int et_pin_maps(struct bpf_object *obj, char *err, size_t errlen);
+void et_pin_discard_maps(void);
+void et_pin_links(struct bpf_link **links, const char **names, int n);
 /* Names of the programs that are (@active) or are not attached. */
 int et_probes_list(struct et_probes *p, char *buf, size_t len, int active);
 void et_probes_close(struct et_probes *p);

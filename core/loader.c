@@ -13,6 +13,9 @@
  * of the syscalls:* kind need tracefs, which the agent mounts when it is
  * not (raw tracepoints do not).
  *
+ * With CONFIG_PIN_BPF the ring, counters and links are pinned (pin.c) and
+ * the probes outlive the agent; without it they stop with it.
+ *
  * Memory accounting: since 5.11 the kernel charges BPF memory to the
  * memory cgroup and RLIMIT_MEMLOCK does not matter; before that, libbpf
  * raises RLIMIT_MEMLOCK itself, and when it cannot (no CAP_SYS_RESOURCE)
@@ -181,11 +184,86 @@ int et_probes_list(struct et_probes *p, char *buf, size_t len, int active)
 	return n;
 }
 
+/*
+ * The ring buffer's size: CONFIG_RINGBUF_SIZE_KIB, unless the tests ask
+ * for a deliberately tiny one (EDGETRACE_TEST_RINGBUF_KIB, a power of two
+ * of at least 4) to provoke drops.
+ */
+static uint32_t ring_size(void)
+{
+	const char *s = getenv("EDGETRACE_TEST_RINGBUF_KIB");
+	unsigned long kib = s ? strtoul(s, NULL, 10) : 0;
+
+	if (kib >= 4 && kib <= 65536 && !(kib & (kib - 1)))
+		return kib * 1024;
+	return CONFIG_RINGBUF_SIZE_KIB * 1024;
+}
+
+void et_probes_detach(struct et_probes *p)
+{
+#ifdef CONFIG_PIN_BPF
+	(void)p;	/* pinned: the probes outlive the agent on purpose */
+#else
+	for (int i = 0; i < p->nprogs; i++) {
+		bpf_link__destroy(p->links[i]);
+		p->links[i] = NULL;
+	}
+#endif
+}
+
+int et_probes_reported(struct et_probes *p, uint64_t *drops, int set)
+{
+	int fd = bpf_map__fd(p->skel->maps.reported);
+
+	for (uint32_t c = 0; c < ET_DROP_NR; c++) {
+		if (set ? bpf_map_update_elem(fd, &c, &drops[c], BPF_ANY) :
+			  bpf_map_lookup_elem(fd, &c, &drops[c]))
+			return -1;
+	}
+	return 0;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct et_probes *p = ctx;
 
 	return p->fn(p->ctx, data, size);
+}
+
+/*
+ * Open the skeleton, size the ring, set the pins and load. -EEXIST when
+ * pinned maps exist that this build cannot reuse (libbpf says -EINVAL
+ * then; we check for the pins to tell it apart).
+ */
+static int open_and_load(struct et_probes *p, char *err, size_t errlen)
+{
+	int rc;
+
+	p->skel = edgetrace_bpf__open();
+	if (!p->skel) {
+		explain_load_error(-errno, err, errlen);
+		return -1;
+	}
+	bpf_map__set_max_entries(p->skel->maps.events, ring_size());
+#ifdef CONFIG_PIN_BPF
+	if (et_pin_maps(p->skel->obj, err, errlen))
+		goto out_destroy;
+#endif
+	rc = edgetrace_bpf__load(p->skel);
+	if (!rc)
+		return 0;
+	explain_load_error(rc, err, errlen);
+#ifdef CONFIG_PIN_BPF
+	if (rc == -EINVAL && bpf_map__is_pinned(p->skel->maps.events) == 0) {
+		edgetrace_bpf__destroy(p->skel);
+		p->skel = NULL;
+		return -EEXIST;
+	}
+out_destroy:
+#endif
+	edgetrace_bpf__destroy(p->skel);
+	p->skel = NULL;
+	return -1;
 }
 
 struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
@@ -201,23 +279,23 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
 	p->fn = fn;
 	p->ctx = ctx;
 	libbpf_set_print(libbpf_print);
-	p->skel = edgetrace_bpf__open();
-	if (!p->skel) {
-		explain_load_error(-errno, err, errlen);
+	rc = open_and_load(p, err, errlen);
+#ifdef CONFIG_PIN_BPF
+	if (rc == -EEXIST) {	/* pinned maps of another configuration */
+		et_pin_discard_maps();
+		rc = open_and_load(p, err, errlen);
+	}
+#endif
+	if (rc)
 		goto out_free;
-	}
-	bpf_map__set_max_entries(p->skel->maps.events,
-				 CONFIG_RINGBUF_SIZE_KIB * 1024);
-	rc = edgetrace_bpf__load(p->skel);
-	if (rc) {
-		explain_load_error(rc, err, errlen);
-		goto out_destroy;
-	}
 	if (!attach_all(p)) {
 		snprintf(err, errlen, "none of the BPF probes could be "
 			 "attached (see the warnings above)");
 		goto out_destroy;
 	}
+#ifdef CONFIG_PIN_BPF
+	et_pin_links(p->links, p->names, p->nprogs);
+#endif
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample,
 				 p, NULL);
 	if (!p->rb) {
@@ -314,8 +392,13 @@ void et_probes_close(struct et_probes *p)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
-	for (int i = 0; i < p->nprogs; i++)
+	for (int i = 0; i < p->nprogs; i++) {
+#ifdef CONFIG_PIN_BPF
+		if (p->links[i])	/* keep the pinned probe attached */
+			bpf_link__disconnect(p->links[i]);
+#endif
 		bpf_link__destroy(p->links[i]);
+	}
 	edgetrace_bpf__destroy(p->skel);
 	free(p);
 }

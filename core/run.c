@@ -166,6 +166,8 @@ static int tick(struct agent *a)
 		return -1;
 	if (et_spool_commit(a->spool))
 		goto out_err;
+	/* only what is committed counts as reported */
+	et_probes_reported(a->probes, a->drops_seen, 1);
 	if (a->json)
 		fflush(stdout);
 	if (now - a->last_sync >= CONFIG_SPOOL_SYNC_MS * 1000000ull) {
@@ -289,6 +291,7 @@ static int capture(struct agent *a, const char *spool_dir)
 		spool_dir);
 	update_status(a);
 	ret = loop(a, ep, sfd, tfd);
+	et_probes_detach(a->probes);	/* nothing new after the drain */
 	if (et_probes_consume(a->probes) < 0)	/* drain what is left */
 		ret = -1;
 	if (write_gaps(a))
@@ -366,12 +369,15 @@ int et_cmd_run(int argc, char **argv)
 	a.last_sync = a.last_status = clock_ns(CLOCK_MONOTONIC);
 	a.spool_dir = spool_dir;
 	a.status.started = clock_ns(CLOCK_REALTIME);
+	et_probes_reported(a.probes, a.drops_seen, 0);
 	et_probes_list(a.probes, a.status.active, sizeof(a.status.active), 1);
 	et_probes_list(a.probes, a.status.inactive,
 		       sizeof(a.status.inactive), 0);
 	if (!capture(&a, spool_dir) && !a.failed)
 		ret = ET_EXIT_OK;
 	summary(&a);
+	if (!et_spool_commit(a.spool))
+		et_probes_reported(a.probes, a.drops_seen, 1);
 	et_status_remove(spool_dir);
 	et_probes_close(a.probes);
 out_enrich:

@@ -86,6 +86,7 @@ elif [ "$(id -u)" -ne 0 ]; then
 else
 	export EDGETRACE="$O/edgetrace"
 	export ET_TOOLS="$O/tools"
+	export EDGETRACE_PIN="$O-pin/edgetrace"
 	for t in tests/integration/test_*.sh; do
 		run_one "" bash "$t"
 	done
