@@ -21,7 +21,7 @@
 
 #include <linux/types.h>
 
-#define ET_ABI_VERSION		2
+#define ET_ABI_VERSION		3
 
 #define ET_COMM_LEN		16
 #define ET_PATH_MAX		4096	/* power of two: used as a mask */
@@ -84,10 +84,22 @@ struct et_hdr {
 #define ET_TTY_LEN		32
 
 /*
- * An exec. Fixed-offset layout up to data[]; data holds the executable's
- * path then the cwd, each NUL-terminated, and only their used bytes are
- * sent: size = ET_EXEC_FIXED_SIZE + exe_len + 1 + cwd_len + 1.
+ * An exec. After the fixed part, data[] holds, packed: argv (args_len
+ * bytes, each argument NUL-terminated), then the filename, the executable's
+ * path and the cwd, each NUL-terminated. Only the used bytes are sent:
+ * size = ET_EXEC_FIXED_SIZE + args_len + filename_len + 1 + exe_len + 1 +
+ * cwd_len + 1, a couple of hundred bytes for a typical exec, so the ring
+ * holds several thousand of them.
  */
+/*
+ * Offsets into data[] are masked with this: argv (at most 2048 bytes, the
+ * Kconfig range), filename and exe end below 2 * ET_PATH_MAX, and the cwd
+ * after them fits in the third ET_PATH_MAX.
+ */
+#define ET_EXEC_DATA_MASK	(2 * ET_PATH_MAX - 1)
+_Static_assert(CONFIG_EXEC_ARGV_BYTES + ET_FILENAME_MAX + ET_PATH_MAX <=
+	       2 * ET_PATH_MAX, "exec strings overflow the masked area");
+
 struct et_exec {
 	struct et_hdr hdr;
 	__u32 ppid;
@@ -97,17 +109,15 @@ struct et_exec {
 	__u32 egid;
 	__u32 sid;		/* session id */
 	__u32 flags;
-	__u16 args_len;		/* bytes of args, NUL-separated argv */
+	__u16 args_len;		/* bytes of argv, NUL-separated */
 	__u16 filename_len;	/* without the terminating NUL */
 	__u16 exe_len;		/* without the terminating NUL */
 	__u16 cwd_len;		/* without the terminating NUL */
 	char tty[ET_TTY_LEN];	/* controlling tty's name ("pts3"), or "" */
-	char args[CONFIG_EXEC_ARGV_BYTES];
-	char filename[ET_FILENAME_MAX];	/* as passed to execve */
-	char data[ET_PATH_MAX * 2];	/* exe, then cwd: absolute paths */
+	char data[3 * ET_PATH_MAX];
 };
 
-#define ET_EXEC_FIXED_SIZE	(sizeof(struct et_exec) - ET_PATH_MAX * 2)
+#define ET_EXEC_FIXED_SIZE	(sizeof(struct et_exec) - 3 * ET_PATH_MAX)
 
 /* et_fork.flags */
 #define ET_FORK_THREAD		(1u << 0)	/* a thread, not a process */

@@ -104,6 +104,7 @@ done:
 	}
 }
 
+/* argv into data[0, args_len): it always comes first. */
 static __always_inline void read_args(struct et_exec *ev)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
@@ -120,19 +121,23 @@ static __always_inline void read_args(struct et_exec *ev)
 	barrier_var(len);
 	if (len > CONFIG_EXEC_ARGV_BYTES)
 		len = 0;
-	if (bpf_probe_read_user(ev->args, len, (void *)start)) {
+	if (bpf_probe_read_user(ev->data, len, (void *)start)) {
 		ev->flags |= ET_EXEC_ARGS_FAULT;
 		len = 0;
 	}
 	ev->args_len = len;
 }
 
-/* Append the path left in s->path by resolve_path at ev->data[@off]. */
+/*
+ * Append the path left in s->path by resolve_path at ev->data[@off], with
+ * its NUL. @off is below 2 * ET_PATH_MAX and the path below ET_PATH_MAX,
+ * so the masked writes stay inside data[].
+ */
 static __always_inline __u32 copy_path(struct exec_scratch *s, __u32 off)
 {
 	__u32 len = (ET_PATH_MAX - 1 - s->pos) & PATH_MASK;
 
-	bpf_probe_read_kernel(&s->ev.data[off & PATH_MASK], len + 1,
+	bpf_probe_read_kernel(&s->ev.data[off & ET_EXEC_DATA_MASK], len + 1,
 			      &s->path[s->pos & PATH_MASK]);
 	return len;
 }
@@ -171,7 +176,7 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 	struct et_exec *ev;
 	struct file *file;
 	__u64 ugid = bpf_get_current_uid_gid();
-	__u32 zero = 0, exe_len, cwd_len;
+	__u32 zero = 0, off, exe_len, cwd_len;
 	long n;
 
 	s = bpf_map_lookup_elem(&exec_scratch, &zero);
@@ -190,24 +195,34 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 	read_session(ev, task);
 	read_args(ev);
 
-	n = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
-				      ET_READ_PTR(bprm, filename));
-	ev->filename_len = n > 0 ? n - 1 : 0;
+	off = ev->args_len;
+	n = bpf_probe_read_kernel_str(&ev->data[off & ET_EXEC_DATA_MASK],
+				      ET_FILENAME_MAX, ET_READ_PTR(bprm, filename));
+	if (n <= 0) {
+		ev->data[off & ET_EXEC_DATA_MASK] = '\0';
+		n = 1;
+	}
+	ev->filename_len = n - 1;
+	off += n;
 
 	file = ET_READ_PTR(bprm, file);
 	resolve_path(s, ET_READ_PTR(file, f_path.mnt),
 		     ET_READ_PTR(file, f_path.dentry), &ev->flags,
 		     ET_EXEC_EXE_TRUNC);
-	exe_len = copy_path(s, 0);
+	exe_len = copy_path(s, off);
+	off += exe_len + 1;
 
 	fs = ET_READ_PTR(task, fs);
 	resolve_path(s, ET_READ_PTR(fs, pwd.mnt), ET_READ_PTR(fs, pwd.dentry),
 		     &ev->flags, ET_EXEC_CWD_TRUNC);
-	cwd_len = copy_path(s, exe_len + 1);
+	cwd_len = copy_path(s, off);
+	off += cwd_len + 1;
 
 	ev->exe_len = exe_len;
 	ev->cwd_len = cwd_len;
-	ev->hdr.size = ET_EXEC_FIXED_SIZE + exe_len + 1 + cwd_len + 1;
-	et_output(ev, ET_EXEC_FIXED_SIZE + exe_len + 1 + cwd_len + 1);
+	if (off > sizeof(ev->data))	/* cannot happen; tells the verifier */
+		return 0;
+	ev->hdr.size = ET_EXEC_FIXED_SIZE + off;
+	et_output(ev, ET_EXEC_FIXED_SIZE + off);
 	return 0;
 }

@@ -121,6 +121,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -436,6 +437,53 @@ uint64_t et_cgroup_id_of(const char *dir)
 	return id;
 }
 
+#define FILEID_KERNFS	0xfe	/* the handle type of cgroupfs (kernfs) */
+
+/*
+ * The path of cgroup @id, relative to @root, straight from the kernel: a
+ * kernfs file handle is the id, so open_by_handle_at() opens the cgroup's
+ * directory and its /proc/self/fd link names it. O(1), exact, and it works
+ * after the process that raised the event is gone (only the cgroup must
+ * still exist). Needs CAP_DAC_READ_SEARCH, which the agent has as root.
+ */
+static int path_by_handle(const char *root, uint64_t id, char *buf,
+			  size_t len)
+{
+	union {
+		struct file_handle fh;
+		unsigned char buf[sizeof(struct file_handle) + 8];
+	} h;
+	char link[64], target[PATH_MAX];
+	size_t rlen = strlen(root);
+	int mfd, fd = -1, ret = -1;
+	ssize_t n;
+
+	mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.fh.handle_bytes = 8;
+	h.fh.handle_type = FILEID_KERNFS;
+	memcpy(h.buf + sizeof(struct file_handle), &id, 8);
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		goto out;
+	target[n] = '\0';
+	if (strncmp(target, root, rlen) || (target[rlen] && target[rlen] != '/'))
+		goto out;	/* outside our mount (another cgroup ns) */
+	snprintf(buf, len, "%s", target[rlen] ? target + rlen : "/");
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(mfd);
+	return ret;
+}
+
 static uint32_t hash_slot(const struct et_cgroups *cg, uint64_t id)
 {
 	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & cg->mask;
@@ -670,7 +718,15 @@ int et_cgroups_path(struct et_cgroups *cg, uint64_t id, char *buf,
 		return -1;
 	i = lookup(cg, id);
 	if (i < 0) {
+		char path[PATH_MAX];
+
 		note_miss(cg, id);
+		if (!path_by_handle(cg->root, id, path, sizeof(path))) {
+			visit(cg, id, path, strlen(path));
+			i = lookup(cg, id);
+		}
+	}
+	if (i < 0) {
 		if (cg->scanned &&
 		    mono_ns() - cg->last_scan_ns < ET_CG_RESCAN_NS)
 			return -1;

@@ -66,8 +66,10 @@ void et_cgroups_free(struct et_cgroups *cg);
 /*
  * The path of cgroup @id relative to the root ("/system.slice/x.scope", "/"
  * for the root) into @buf, NUL-terminated, cut to @len - 1 bytes if longer.
- * On a miss, rescans the tree (at most once per second, monotonic clock,
- * unless forced by et_cgroups_rescan()) and retries. Returns 0, or -1 if
+ * On a miss, asks the kernel for the path of that id (open_by_handle_at
+ * with the id as a kernfs handle: exact, O(1), and right for a cgroup made
+ * a moment ago, as a starting container's is); failing that, rescans the
+ * tree (at most once per second, unless forced by et_cgroups_rescan()). Returns 0, or -1 if
  * the id is unknown (or @len is 0).
  */
 int et_cgroups_path(struct et_cgroups *cg, uint64_t id, char *buf,
@@ -75,6 +77,7 @@ int et_cgroups_path(struct et_cgroups *cg, uint64_t id, char *buf,
 
 /* Rescan now. Returns the number of cgroups indexed, or -1. */
 int et_cgroups_rescan(struct et_cgroups *cg);
+
 
 /*
  * The cgroup id of the cgroup directory @dir, as bpf_get_current_cgroup_id()

@@ -75,14 +75,17 @@ static void set_tty(struct et_record *r, const char *name, size_t len,
 	set_str(r, ET_F_TTY, &r->tty, name, len);
 }
 
+/* The packed strings of an exec: argv, filename, exe, cwd. */
 static int exec_to_record(const struct et_exec *ev, size_t size,
 			  struct et_record *r, struct et_scratch *scratch)
 {
-	size_t paths = (size_t)ev->exe_len + 1 + ev->cwd_len + 1;
+	size_t used = (size_t)ev->args_len + ev->filename_len + 1 +
+		      ev->exe_len + 1 + ev->cwd_len + 1;
+	const char *p = ev->data;
 
-	if (size < ET_EXEC_FIXED_SIZE || ev->args_len > sizeof(ev->args) ||
-	    ev->filename_len >= sizeof(ev->filename) ||
-	    ET_EXEC_FIXED_SIZE + paths != size)
+	if (size < ET_EXEC_FIXED_SIZE || ev->args_len > CONFIG_EXEC_ARGV_BYTES ||
+	    ev->filename_len >= ET_FILENAME_MAX ||
+	    ET_EXEC_FIXED_SIZE + used != size)
 		return -1;
 	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
 	set_u32(r, ET_F_UID, &r->uid, ev->uid);
@@ -91,10 +94,13 @@ static int exec_to_record(const struct et_exec *ev, size_t size,
 	set_u32(r, ET_F_EGID, &r->egid, ev->egid);
 	set_u32(r, ET_F_SID, &r->sid, ev->sid);
 	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags);
-	set_str(r, ET_F_EXE, &r->exe, ev->data, ev->exe_len);
-	set_str(r, ET_F_CWD, &r->cwd, ev->data + ev->exe_len + 1, ev->cwd_len);
-	set_str(r, ET_F_FILENAME, &r->filename, ev->filename, ev->filename_len);
-	set_str(r, ET_F_ARGS, &r->args, ev->args, ev->args_len);
+	set_str(r, ET_F_ARGS, &r->args, p, ev->args_len);
+	p += ev->args_len;
+	set_str(r, ET_F_FILENAME, &r->filename, p, ev->filename_len);
+	p += ev->filename_len + 1;
+	set_str(r, ET_F_EXE, &r->exe, p, ev->exe_len);
+	p += ev->exe_len + 1;
+	set_str(r, ET_F_CWD, &r->cwd, p, ev->cwd_len);
 	set_tty(r, ev->tty, strnlen_bounded(ev->tty, sizeof(ev->tty)), scratch);
 	return 0;
 }

@@ -134,23 +134,23 @@ check lookup_root grep -qxF "1 / - - -" "$T/lookup.out"
 check lookup_unknown grep -qxF "999999999999 -" "$T/lookup.out"
 
 # A cache of 2 entries ("/" and the first cgroup walked): a deep cgroup
-# misses, is not rescanned for within the second, then a rescan takes the
-# missed id in, in place of an entry nobody looked up.
+# that is not cached is resolved from its id (open_by_handle_at) and taken
+# in, in place of an entry nobody looked up; a rescan keeps it.
 "$TOOL" capacity "$CG" 2 "${idof[podman_rootless]:-0}" >"$T/cap.out"
 check capacity_full test "$(grep -c '^indexed 2$' "$T/cap.out")" -eq 2
-check capacity_first_miss grep -qx 'first -1' "$T/cap.out"
+check capacity_first_lookup_resolves grep -qx 'first 0' "$T/cap.out"
 check capacity_miss_taken_in grep -qxF \
 	"second 0 $R/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-$H6.scope/container" \
 	"$T/cap.out"
 
-# The rate limit: a new cgroup is not found by a lookup within a second of
-# the last scan, is found after a forced rescan or after a second, and is
-# forgotten once removed.
+# A cgroup made after the last scan (a container that just started) is
+# found at once, from its id, without waiting for the rescan rate limit;
+# it is forgotten once removed.
 "$TOOL" ratelimit "$CG" "$P/rl1" "$P/rl2" >"$T/rl.out"
 check rl_warm grep -qx 'warm 0 /' "$T/rl.out"
-check rl_limited grep -qx 'new_within_1s -1 -' "$T/rl.out"
+check new_cgroup_found_at_once grep -qxF "new_within_1s 0 $R/rl1" "$T/rl.out"
 check rl_forced grep -qxF "new_after_rescan 0 $R/rl1" "$T/rl.out"
-check rl_limited_again grep -qx 'second_again -1 -' "$T/rl.out"
+check second_found_at_once grep -qxF "second_again 0 $R/rl2" "$T/rl.out"
 check rl_after_1s grep -qxF "second_after_1s 0 $R/rl2" "$T/rl.out"
 check rl_removed grep -qx 'removed -1 -' "$T/rl.out"
 check rl_still_warm grep -qx 'still_warm 0 /' "$T/rl.out"

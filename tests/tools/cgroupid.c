@@ -251,7 +251,7 @@ static int cmd_ratelimit(const char *root, const char *d1, const char *d2)
 		goto out;
 	}
 	id1 = et_cgroup_id_of(d1);
-	step(cg, "new_within_1s", id1);		/* rate-limited: -1 */
+	step(cg, "new_within_1s", id1);		/* by handle: 0 */
 	printf("rescan %d\n", et_cgroups_rescan(cg) > 0);
 	step(cg, "new_after_rescan", id1);	/* 0 */
 	if (mkdir(d2, 0755)) {
@@ -259,8 +259,8 @@ static int cmd_ratelimit(const char *root, const char *d1, const char *d2)
 		goto out_d1;
 	}
 	id2 = et_cgroup_id_of(d2);
-	step(cg, "second_within_1s", id2);	/* -1 */
-	step(cg, "second_again", id2);		/* -1 */
+	step(cg, "second_within_1s", id2);	/* by handle: 0 */
+	step(cg, "second_again", id2);		/* cached: 0 */
 	nanosleep(&ts, NULL);
 	step(cg, "second_after_1s", id2);	/* 0: the miss rescans */
 	rmdir(d2);

@@ -10,6 +10,8 @@
  *	etworkload signal SIG
  *	etworkload threads N
  *	etworkload fork N
+ *	etworkload setuid UID GID
+ *	etworkload ptrace
  *
  * Each mode prints the pids the test needs on stdout, one per line and
  * flushed, before it acts, so a test can find the events of exactly these
@@ -29,6 +31,12 @@
  *   threads   own pid, then the tid of each of N threads, which sleep
  *             50 ms and are joined
  *   fork      the pid of each of N children that exit 0 at once
+ *   setuid    own pid; then setgid(GID) and setuid(UID), in that order
+ *   ptrace    the pid of a child that pause()s, then PTRACE_ATTACH to it
+ *             (and waitpid for its stop), PTRACE_DETACH, PTRACE_SEIZE,
+ *             PTRACE_INTERRUPT (and waitpid), PTRACE_DETACH, SIGKILL; then
+ *             the pid of a second child that calls PTRACE_TRACEME and
+ *             stops itself with SIGSTOP, and is sent SIGKILL once stopped
  *
  * The exec modes only return on failure (exit status 127). The others
  * exit 0 when the children ended as intended, 1 otherwise; a bad command
@@ -41,10 +49,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef PTRACE_SEIZE
+#define PTRACE_SEIZE 0x4206
+#endif
+#ifndef PTRACE_INTERRUPT
+#define PTRACE_INTERRUPT 0x4207
+#endif
 
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
@@ -61,6 +77,8 @@ static const char usage_text[] =
 	"  signal SIG                       a child is killed by signal number SIG\n"
 	"  threads N                        N threads print their tid, sleep 50 ms\n"
 	"  fork N                           N children exit 0 at once\n"
+	"  setuid UID GID                   setgid(GID), then setuid(UID)\n"
+	"  ptrace                           attach to, seize a child; TRACEME\n"
 	"Prints the pids the test needs, one per line, before acting.\n";
 
 static int usage(void)
@@ -325,6 +343,104 @@ wait:
 	return ret;
 }
 
+/* setuid UID GID */
+static int do_setuid(int argc, char **argv)
+{
+	long uid, gid;
+
+	if (argc != 2 || (uid = parse_num(argv[0], 0, 0x7fffffff)) < 0 ||
+	    (gid = parse_num(argv[1], 0, 0x7fffffff)) < 0)
+		return usage();
+	print_pid(getpid());
+	if (setgid(gid) < 0) {
+		perror("etworkload: setgid");
+		return 1;
+	}
+	if (setuid(uid) < 0) {
+		perror("etworkload: setuid");
+		return 1;
+	}
+	return 0;
+}
+
+/* ptrace(@req, @pid) and, for a request that stops the tracee, wait for
+ * the stop; -1 (told on stderr) on failure. */
+static int trace_step(long req, const char *name, pid_t pid, int stops)
+{
+	int status;
+
+	if (ptrace(req, pid, NULL, NULL) < 0) {
+		fprintf(stderr, "etworkload: ptrace %s %d: %s\n", name,
+			(int)pid, strerror(errno));
+		return -1;
+	}
+	if (!stops)
+		return 0;
+	if (wait_child(pid, &status, 0) < 0 || !WIFSTOPPED(status)) {
+		fprintf(stderr, "etworkload: ptrace %s %d: no stop\n", name,
+			(int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* ptrace */
+static int do_ptrace(int argc, char **argv)
+{
+	pid_t pid;
+	int status = 0, ret = 0;
+
+	(void)argv;
+	if (argc != 0)
+		return usage();
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		perror("etworkload: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	print_pid(pid);
+	if (trace_step(PTRACE_ATTACH, "attach", pid, 1) < 0 ||
+	    trace_step(PTRACE_DETACH, "detach", pid, 0) < 0 ||
+	    trace_step(PTRACE_SEIZE, "seize", pid, 0) < 0 ||
+	    trace_step(PTRACE_INTERRUPT, "interrupt", pid, 1) < 0 ||
+	    trace_step(PTRACE_DETACH, "detach", pid, 0) < 0)
+		ret = 1;
+	kill(pid, SIGKILL);
+	if (wait_child(pid, &status, 0) < 0) {
+		perror("etworkload: waitpid");
+		ret = 1;
+	}
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		perror("etworkload: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			_exit(1);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	print_pid(pid);
+	if (wait_child(pid, &status, 0) < 0 || !WIFSTOPPED(status)) {
+		fprintf(stderr, "etworkload: traceme child %d: status 0x%x, want a stop\n",
+			(int)pid, status);
+		ret = 1;
+	}
+	kill(pid, SIGKILL);
+	while (wait_child(pid, &status, 0) == pid && !WIFEXITED(status) &&
+	       !WIFSIGNALED(status))
+		;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -338,6 +454,8 @@ int main(int argc, char **argv)
 		{ "signal", do_signal },
 		{ "threads", do_threads },
 		{ "fork", do_fork },
+		{ "setuid", do_setuid },
+		{ "ptrace", do_ptrace },
 	};
 	size_t i;
 

@@ -30,14 +30,13 @@ static size_t make_exec(void)
 	ev.euid = 1001;
 	ev.egid = 101;
 	ev.sid = 77;
-	memcpy(ev.args, "./true\0x\0", 9);
+	/* argv, filename, exe, cwd, packed */
+	memcpy(ev.data, "./true\0x\0./true\0/usr/bin/true\0/home/u", 38);
 	ev.args_len = 9;
-	memcpy(ev.filename, "./true", 7);
 	ev.filename_len = 6;
-	memcpy(ev.data, "/usr/bin/true\0/home/u", 22);
 	ev.exe_len = 13;
 	ev.cwd_len = 7;
-	size = ET_EXEC_FIXED_SIZE + ev.exe_len + 1 + ev.cwd_len + 1;
+	size = ET_EXEC_FIXED_SIZE + 9 + 7 + 14 + 8;
 	ev.hdr.size = size;
 	return size;
 }
