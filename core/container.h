@@ -69,8 +69,8 @@ void et_cgroups_free(struct et_cgroups *cg);
  * On a miss, asks the kernel for the path of that id (open_by_handle_at
  * with the id as a kernfs handle: exact, O(1), and right for a cgroup made
  * a moment ago, as a starting container's is); failing that, rescans the
- * tree (at most once per second, unless forced by et_cgroups_rescan()). Returns 0, or -1 if
- * the id is unknown (or @len is 0).
+ * tree (at most once per second, unless forced by et_cgroups_rescan()).
+ * Returns 0, or -1 if the id is unknown (or @len is 0).
  */
 int et_cgroups_path(struct et_cgroups *cg, uint64_t id, char *buf,
 		    size_t len);
