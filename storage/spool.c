@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -450,6 +451,21 @@ int et_spool_commit(struct et_spool *sp)
 	return 0;
 }
 
+/*
+ * LMDB reads through a shared, read-only map of the data file (writes go
+ * through pwrite), and every page it touches stays mapped: over hours the
+ * whole map would count in the agent's resident set. The pages are clean
+ * page cache, so dropping our mappings loses nothing; LMDB faults back in
+ * the few it needs.
+ */
+static void release_map(struct et_spool *sp)
+{
+	MDB_envinfo ei;
+
+	if (!mdb_env_info(sp->env, &ei) && ei.me_mapaddr)
+		madvise(ei.me_mapaddr, ei.me_mapsize, MADV_DONTNEED);
+}
+
 int et_spool_sync(struct et_spool *sp)
 {
 	int rc = mdb_env_sync(sp->env, 1);
@@ -457,6 +473,7 @@ int et_spool_sync(struct et_spool *sp)
 	if (rc)
 		return fail(sp, "cannot flush the spool to disk: %s",
 			    mdb_strerror(rc));
+	release_map(sp);
 	return 0;
 }
 
