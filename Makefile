@@ -110,10 +110,13 @@ $(TARGET_FILE):
 	@echo "no toolchain for $(TRIPLE): add $(TARGET_FILE) (see toolchains/README.md)" >&2
 	@exit 2
 
-$(DEPS)/.stamp: toolchains/build.sh toolchains/versions.mk $(TARGET_FILE)
+TC_INPUTS := toolchains/build.sh toolchains/versions.mk \
+	$(wildcard toolchains/compat/*/* toolchains/patches/*/*)
+
+$(DEPS)/.stamp: $(TC_INPUTS) $(TARGET_FILE)
 	$(Q)V=$(V) bash toolchains/build.sh $(TRIPLE)
 
-$(HOST_DEPS)/.stamp: toolchains/build.sh toolchains/versions.mk toolchains/targets/$(HOST_TRIPLE).sh
+$(HOST_DEPS)/.stamp: $(TC_INPUTS) toolchains/targets/$(HOST_TRIPLE).sh
 	$(Q)V=$(V) bash toolchains/build.sh $(HOST_TRIPLE)
 
 deps: $(DEPS)/.stamp
@@ -130,7 +133,7 @@ BPF_SRCS := $(BPF_SRCS-y) $(BPF_SRCS-yy)
 BPF_OBJS := $(patsubst bpf/%.c,$(O)/bpf/%.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(T_BPF_ARCH) \
-	-Wall -Werror -include $(GEN)/autoconf.h -Ibpf -I$(DEPS)/include
+	-Wall -Werror -include $(GEN)/autoconf.h -Ibpf -isystem $(DEPS)/include
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(GEN)/autoconf.h $(DEPS)/.stamp
 	@echo "  BPF     $@"
@@ -165,7 +168,7 @@ AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 WARN := -Wall -Wextra -Werror
 INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Ibpf
 TARGET_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -ffunction-sections \
-	-fdata-sections $(INCS) -I$(DEPS)/include -MMD -MP
+	-fdata-sections $(INCS) -isystem $(DEPS)/include -MMD -MP
 TARGET_LDFLAGS := -static -Wl,--gc-sections
 LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a)
 
@@ -208,7 +211,7 @@ $(O)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wi
 
 # The host sanitizer build: glibc, ASan + UBSan, every error fatal.
 ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
-	-I$(HOST_DEPS)/include -fsanitize=address,undefined \
+	-isystem $(HOST_DEPS)/include -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
 $(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wildcard storage/*.h core/*.h bpf/*.h) $(GEN)/autoconf.h $(HOST_DEPS)/.stamp
 	$(Q)mkdir -p $(@D)

@@ -7,7 +7,10 @@
 # TARGET names a file toolchains/targets/TARGET.sh (a triple, a compiler, a
 # sysroot). The libraries and versions come from toolchains/versions.mk:
 # zlib, libelf (from elfutils), libbpf, LMDB and mbedtls, all static, into
-# <prefix>/include and <prefix>/lib (+ lib/pkgconfig).
+# <prefix>/include and <prefix>/lib (+ lib/pkgconfig). For LIBC=musl targets
+# musl itself is built first, with the target's (cross) gcc, into the same
+# prefix: the prefix is then the whole sysroot and <prefix>/bin/musl-gcc the
+# target's compiler.
 #
 # Layout under ${EDGETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgetrace}:
 #   src/             Debian source packages, downloaded once for all targets
@@ -140,6 +143,7 @@ load_target() {
 	[ -f "$file" ] || { echo "build.sh: no target file $file" >&2; usage; }
 	TARGET_FILE=$file
 	UAPI_INCLUDE='' UAPI_ASM='' QEMU='' OPT_CFLAGS=-O2 ZLIB_OPT_CFLAGS=
+	CROSS_CC='' ARCH_CFLAGS=''
 	# shellcheck source=targets/x86_64-linux-musl.sh
 	. "$file"
 	local v
@@ -149,32 +153,51 @@ load_target() {
 	# The Makefile finds the prefix from the target name alone.
 	[ "$TRIPLE" = "$1" ] || die "$file sets TRIPLE=$TRIPLE; the file must be named $TRIPLE.sh"
 	ZLIB_OPT_CFLAGS=${ZLIB_OPT_CFLAGS:-$OPT_CFLAGS}
-	command -v "$CC" >/dev/null ||
-		die "compiler $CC for $TRIPLE not found: run 'sudo bash $TC_DIR/install-deps.sh'"
 	PREFIX=$CACHE/$TRIPLE
 	WORK=$CACHE/work/$TRIPLE
+	if [ "$LIBC" = musl ]; then
+		check_musl_target
+	else
+		command -v "$CC" >/dev/null ||
+			die "compiler $CC for $TRIPLE not found: run 'sudo bash $TC_DIR/install-deps.sh'"
+	fi
 	# Sections let the final link drop unused code (--gc-sections).
 	SECTION_CFLAGS="-ffunction-sections -fdata-sections"
 	CFLAGS="$OPT_CFLAGS $SECTION_CFLAGS"
 }
 
+# A musl target's CC is the wrapper build.sh installs, so it does not exist
+# before the first build: check the gcc underneath instead, and that CC
+# points into this prefix (the target file must compute the cache like we do).
+check_musl_target() {
+	[ -n "$CROSS_CC" ] || die "$TARGET_FILE does not set CROSS_CC (the gcc that builds musl)"
+	command -v "$CROSS_CC" >/dev/null ||
+		die "compiler $CROSS_CC for $TRIPLE not found: run 'sudo bash $TC_DIR/install-deps.sh'"
+	command -v "$AR" >/dev/null ||
+		die "archiver $AR for $TRIPLE not found: run 'sudo bash $TC_DIR/install-deps.sh'"
+	[ "$CC" = "$PREFIX/bin/musl-gcc" ] ||
+		die "$TARGET_FILE sets CC=$CC, expected $PREFIX/bin/musl-gcc (the wrapper build.sh installs; compute it from EDGETRACE_CACHE as the other musl targets do)"
+}
+
 # Everything that decides the prefix's content: pins, this script, the
-# target, the libelf shims and the compiler's version.
+# target, the libelf shims and the compiler's version. For musl targets the
+# real compiler is CROSS_CC: CC does not exist until musl is built.
 stamp_hash() {
 	{
 		cat "$TC_DIR/versions.mk" "$TC_DIR/build.sh" "$TARGET_FILE"
 		cat "$TC_DIR"/compat/elfutils/*
-		"$CC" --version 2>&1 | head -n 1
+		cat "$TC_DIR"/patches/*/*.patch
+		"${CROSS_CC:-$CC}" --version 2>&1 | head -n 1
 	} | sha256sum | cut -d' ' -f1
 }
 
 # --- running steps quietly ------------------------------------------------
 
-# step NAME VERSION FUNCTION: run FUNCTION with its output in a log file;
-# on failure show the log's tail and stop.
+# step NAME VERSION FUNCTION [VERB]: run FUNCTION with its output in a log
+# file; on failure show the log's tail and stop.
 step() {
-	local name=$1 version=$2 fn=$3 log="$WORK/log/$1.log" rc
-	echo "  BUILD  $name $version ($TRIPLE)"
+	local name=$1 version=$2 fn=$3 verb=${4:-BUILD} log="$WORK/log/$1.log" rc
+	echo "  $verb  $name $version ($TRIPLE)"
 	# Not "( ... ) || handle": bash ignores set -e inside a tested command.
 	set +e
 	if [ "$V" = 1 ]; then
@@ -225,11 +248,80 @@ find_uapi() {
 }
 
 # musl-gcc searches only musl's include dir, so the kernel uapi headers
-# (linux/, asm-generic/, asm/) go into the prefix. glibc's gcc has them.
+# (linux/, asm-generic/, asm/, and mtd/ for flash tools) go into the prefix.
+# glibc's gcc has them. musl ships none of these directories; cp -n all the
+# same, so that no uapi file can ever replace a musl header.
 build_uapi() {
+	local d
 	mkdir -p "$PREFIX/include/asm"
-	cp -a "$UAPI_INCLUDE/linux" "$UAPI_INCLUDE/asm-generic" "$PREFIX/include/"
-	cp -a "$UAPI_ASM/." "$PREFIX/include/asm/"
+	for d in linux asm-generic mtd; do
+		[ ! -d "$UAPI_INCLUDE/$d" ] || cp -R -n "$UAPI_INCLUDE/$d" "$PREFIX/include/"
+	done
+	cp -R -n "$UAPI_ASM/." "$PREFIX/include/asm/"
+}
+
+# musl from the pinned source package, built with the target's gcc
+# (CROSS_CC), installed into the prefix with its musl-gcc wrapper and specs:
+# the wrapper runs CROSS_CC with -nostdinc and musl's include dir, crt files
+# and libc.a, and CROSS_CC's own libgcc.a.
+build_musl() {
+	unpack musl "$MUSL_VERSION"
+	cd "$WORK/musl"
+	# musl picks its own -O2/-O3 mix; only the ABI flags come from us.
+	./configure --target="$TRIPLE" --prefix="$PREFIX" \
+		--disable-shared --enable-wrapper=gcc \
+		CC="$CROSS_CC" AR="$AR" RANLIB="$RANLIB" CFLAGS="$ARCH_CFLAGS"
+	make -j"$JOBS"
+	make install
+	[ -x "$CC" ] || die "musl's make install did not create $CC"
+	[ -z "$ARCH_CFLAGS" ] || write_musl_gcc
+}
+
+# musl's wrapper runs exactly CROSS_CC, but the Makefile calls CC with no
+# flags of its own for the ABI: rewrite the wrapper (same line as musl's)
+# with ARCH_CFLAGS baked in, before the caller's flags so they can override.
+write_musl_gcc() {
+	local specs="$PREFIX/lib/musl-gcc.specs"
+	[ -f "$specs" ] || die "musl's make install did not create $specs"
+	# Single quotes on purpose: ${REALGCC:-...} is for the wrapper's shell.
+	# shellcheck disable=SC2016
+	printf '#!/bin/sh\nexec "${REALGCC:-%s}" %s "$@" -specs "%s"\n' \
+		"$CROSS_CC" "$ARCH_CFLAGS" "$specs" >"$CC"
+	chmod 755 "$CC"
+}
+
+# What `file` says about an executable for KERNEL_ARCH.
+file_arch() {
+	case "$1" in
+	x86_64) echo 'x86-64' ;;
+	arm64) echo 'ARM aarch64' ;;
+	arm) echo 'ARM, EABI5' ;;
+	riscv) echo 'RISC-V' ;;
+	*) die "no 'file' description known for KERNEL_ARCH=$1" ;;
+	esac
+}
+
+# Link a tiny program with the new CC before building anything with it:
+# a wrapper or specs mistake shows here, not as odd library build failures.
+check_musl_cc() {
+	local dir="$WORK/cc-check" want desc mine theirs
+	want=$(file_arch "$KERNEL_ARCH")
+	mkdir -p "$dir"
+	printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >"$dir/hello.c"
+	"$CC" -static -Os -o "$dir/hello" "$dir/hello.c"
+	desc=$(file -b "$dir/hello")
+	echo "$CC -static: $desc"
+	case "$desc" in
+	*"$want"*statically\ linked*) ;;
+	*) die "$CC -static built '$desc', expected a statically linked $want executable" ;;
+	esac
+	# The runtime must be CROSS_CC's libgcc, not some other compiler's.
+	mine=$("$CC" -print-libgcc-file-name)
+	# ARCH_CFLAGS is a list of flags: split on purpose.
+	# shellcheck disable=SC2086
+	theirs=$("$CROSS_CC" $ARCH_CFLAGS -print-libgcc-file-name)
+	echo "libgcc: $mine"
+	[ "$mine" = "$theirs" ] || die "$CC uses $mine, $CROSS_CC uses $theirs"
 }
 
 build_zlib() {
@@ -265,8 +357,19 @@ build_libbpf() {
 		install install_headers install_uapi_headers
 }
 
+# Our own patches on top of Debian's, one directory per library.
+apply_patches() {
+	local pkg=$1 dir=$2 p
+	for p in "$TC_DIR/patches/$pkg"/*.patch; do
+		[ -e "$p" ] || continue
+		patch -d "$dir" -p1 --quiet --forward <"$p" ||
+			die "patch $(basename "$p") does not apply to $pkg: update it for the pinned version"
+	done
+}
+
 build_lmdb() {
 	unpack lmdb "$LMDB_VERSION"
+	apply_patches lmdb "$WORK/lmdb"
 	cd "$WORK/lmdb/libraries/liblmdb"
 	make -j"$JOBS" CC="$CC" AR="$AR" OPT="$CFLAGS" liblmdb.a
 	install -m 644 liblmdb.a "$PREFIX/lib/"
@@ -322,6 +425,7 @@ STRIP := $STRIP
 BPF_ARCH := $BPF_ARCH
 KERNEL_ARCH := $KERNEL_ARCH
 QEMU := $QEMU
+CROSS_CC := $CROSS_CC
 TOOLCHAIN_PREFIX := $PREFIX
 TOOLCHAIN_CPPFLAGS := -I$PREFIX/include
 TOOLCHAIN_LDFLAGS := -L$PREFIX/lib$static
@@ -347,6 +451,8 @@ build_all() {
 	mkdir -p "$PREFIX/include" "$PREFIX/lib" "$WORK/log"
 	if [ "$LIBC" = musl ]; then
 		find_uapi
+		step musl "$(upstream_version "$MUSL_VERSION")" build_musl
+		step musl-gcc "($CROSS_CC)" check_musl_cc CHECK
 		step uapi-headers "$KERNEL_ARCH" build_uapi
 	fi
 	step zlib "$(upstream_version "$ZLIB_VERSION")" build_zlib
@@ -373,6 +479,8 @@ main() {
 		echo "toolchain $TRIPLE: up to date"
 		return
 	fi
+	# musl targets build their libc from the pinned source too.
+	[ "$LIBC" != musl ] || FETCH_MUSL=1
 	fetch_all
 	build_all
 	# Unpacked trees are ~250 MB; keep them only when a build failed.

@@ -15,14 +15,20 @@ set -eu
 PACKAGES="
 	build-essential make gcc pkg-config cmake file xz-utils bzip2
 	clang llvm bpftool linux-libc-dev
-	musl-tools musl-dev
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu linux-libc-dev-arm64-cross
+	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf linux-libc-dev-armhf-cross
+	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
+	qemu-user-static
 	python3 python3-kconfiglib
-	dpkg-dev gpgv debian-archive-keyring ca-certificates
+	dpkg-dev gpgv debian-archive-keyring ca-certificates patch
 	m4
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
-#   musl-tools musl-dev: static release binaries (musl-gcc)
+#   gcc-*-linux-gnu* binutils-*: cross compilers for the musl targets;
+#     build.sh builds the pinned musl with them (no musl-tools needed)
+#   linux-libc-dev-*-cross: each cross target's kernel uapi headers
+#   qemu-user-static: runs the cross targets' test binaries
 #   python3 python3-kconfiglib: Kconfig front end, mbedtls config script
 #   dpkg-dev gpgv debian-archive-keyring: apt-get source, dpkg-source -x
 #   file xz-utils bzip2: unpacking source tarballs, checking binaries

@@ -33,7 +33,7 @@ LMDB_DSC_SHA256 := 76262c17115458e3ab423cc7eeb7d16cee46d5ca76a660a8f2bdbab934734
 MBEDTLS_VERSION := 3.6.6-0.1~deb13u1
 MBEDTLS_DSC_SHA256 := eb9ed1adbbddcb0d00276fac6fcee0056c64ce01481c2522a16dca75792eb5eb
 
-# musl: fetched (build.sh --fetch) for targets whose libc Debian does not
-# ship as musl-gcc (riscv64); x86_64 uses bookworm's musl-tools.
+# musl: the libc of every LIBC=musl target (x86_64 included), built by
+# build.sh with the target's gcc into the target's prefix.
 MUSL_VERSION := 1.2.5-3.1~deb13u1
 MUSL_DSC_SHA256 := 972970614ed9159b04343b7f85bdf16f565b4a903f05d97e57dc730c7b0b8066
