@@ -16,6 +16,13 @@
 #include "core.h"
 #include "edgetrace.h"
 
+/* Records keep the event type numbers; storage/ cannot include bpf/. */
+#define SAME_TYPE(t) ((int)ET_REC_##t == (int)ET_EV_##t)
+_Static_assert(SAME_TYPE(EXEC) && SAME_TYPE(EXIT) && SAME_TYPE(FORK) &&
+	       SAME_TYPE(SETUID) && SAME_TYPE(SETGID) && SAME_TYPE(SIGNAL) &&
+	       SAME_TYPE(PTRACE) && SAME_TYPE(MODULE) && SAME_TYPE(GAP),
+	       "record and event types differ");
+
 static size_t strnlen_bounded(const char *s, size_t max)
 {
 	const char *nul = memchr(s, '\0', max);

@@ -306,6 +306,23 @@ out:
 	return ret;
 }
 
+/*
+ * The maps are sized at build time, but per-CPU maps grow with the number
+ * of CPUs: say so when this machine takes the total over the budget.
+ */
+static void check_budget(struct et_probes *p)
+{
+	struct et_bpf_memory m;
+
+	et_probes_memory(p, &m);
+	if (m.maps > (uint64_t)CONFIG_BPF_MAP_BUDGET_KIB * 1024)
+		et_err("warning: the BPF maps take %" PRIu64 " KiB, over the "
+		       "%d KiB budget (CONFIG_BPF_MAP_BUDGET_KIB) on this "
+		       "machine's CPUs: lower RINGBUF_SIZE_KIB or "
+		       "EXEC_ARGV_BYTES, or raise the budget", m.maps >> 10,
+		       CONFIG_BPF_MAP_BUDGET_KIB);
+}
+
 static int parse_run_args(int argc, char **argv, const char **spool, int *json)
 {
 	static const struct option opts[] = {
@@ -365,6 +382,7 @@ int et_cmd_run(int argc, char **argv)
 		et_err("%s", err);
 		goto out_enrich;
 	}
+	check_budget(a.probes);
 	a.mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	a.last_sync = a.last_status = clock_ns(CLOCK_MONOTONIC);
 	a.spool_dir = spool_dir;

@@ -46,3 +46,17 @@ stop_agent() {
 	AGENT_PID=
 	return $rc
 }
+
+# remove_cgroup_tree DIR: rmdir a cgroup tree, deepest first. A task that
+# just exited can keep its cgroup busy for a moment: retry for 5 s.
+remove_cgroup_tree() {
+	local dir=$1 i
+	[ -d "$dir" ] || return 0
+	for i in $(seq 1 50); do
+		find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$dir" ] || return 0
+		sleep 0.1
+	done
+	echo "could not remove $dir" >&2
+	return 1
+}

@@ -39,20 +39,13 @@ P=$CG$R
 SLEEPERS=()
 
 cleanup_cgroups() {
-	local pid i
+	local pid
 	for pid in "${SLEEPERS[@]}"; do
 		{ kill "$pid"; wait "$pid"; } 2>/dev/null
 	done
 	SLEEPERS=()
 	[ -d "$P" ] || return 0
-	# an exited task can keep a cgroup busy for a moment
-	for i in $(seq 1 50); do
-		find "$P" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$P" ] || return 0
-		sleep 0.1
-	done
-	echo "could not remove $P" >&2
-	return 1
+	remove_cgroup_tree "$P"
 }
 trap 'cleanup_cgroups; stop_agent >/dev/null 2>&1; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM

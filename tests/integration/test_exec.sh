@@ -55,3 +55,13 @@ check table_row grep -Eq "^[0-9]+ +[0-9T:.-]+Z +exec +$pid +true +/usr/bin/true"
 # status agrees with query
 "$EDGETRACE" status --spool "$T/spool" --json >"$T/status.json"
 check status_records grep -q "\"records\":$count," "$T/status.json"
+
+# A probe whose hook this kernel lacks (module_load without module support)
+# is named, left out, and the others run; status says which are active.
+if [ -e /sys/kernel/tracing/events/module/module_load ] ||
+   [ -e /sys/kernel/debug/tracing/events/module/module_load ]; then
+	check module_probe_active grep -q 'et_module' <<<"$(grep capturing "$T/agent.err")"
+else
+	check module_probe_named grep -q 'probe et_module not attached' "$T/agent.err"
+	check others_still_run grep -q 'capturing (probes: et_exec' "$T/agent.err"
+fi
