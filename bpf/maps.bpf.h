@@ -68,11 +68,29 @@ static __always_inline void et_count_drop(__u32 cause)
 		*n += 1;
 }
 
+/*
+ * Wake the agent only when this many bytes wait in the ring (set by the
+ * loader, an eighth of the ring): a wakeup per event costs the agent a
+ * context switch per event, most of its CPU in an exec storm. The agent
+ * also drains the ring on its commit timer, so a trickle of events is
+ * not held back longer than that. 0 wakes on every event.
+ */
+#ifdef ET_DEFINE_MAPS
+const volatile __u64 et_wakeup_bytes = 0;
+#else
+extern const volatile __u64 et_wakeup_bytes;
+#endif
+
 /* Send an event of @size bytes; on a full ring, count it and move on. */
 static __always_inline void et_output(void *ev, __u64 size)
 {
+	__u64 flags = 0;
+
 	et_count(ET_STAT_ISSUED);
-	if (bpf_ringbuf_output(&events, ev, size, 0))
+	if (et_wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+			et_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, size, flags))
 		et_count_drop(ET_DROP_RINGBUF_FULL);
 }
 

@@ -245,6 +245,7 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 		return -1;
 	}
 	bpf_map__set_max_entries(p->skel->maps.events, ring_size());
+	p->skel->rodata->et_wakeup_bytes = ring_size() / 8;
 #ifdef CONFIG_PIN_BPF
 	if (et_pin_maps(p->skel->obj, err, errlen))
 		goto out_destroy;

@@ -162,6 +162,9 @@ static int tick(struct agent *a)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
+	/* the probes wake us only past a fill threshold: drain the rest */
+	if (et_probes_consume(a->probes) < 0)
+		return -1;
 	if (write_gaps(a))
 		return -1;
 	if (et_spool_commit(a->spool))
