@@ -229,8 +229,26 @@ $(O)/tools/%: tests/tools/%.c $(GEN)/autoconf.h $(DEPS)/.stamp
 
 tools: $(addprefix $(O)/tools/,$(TOOLS))
 
+# The agent itself under ASan + UBSan (host only): the integration tests
+# run against it too.
+ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
+HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a)
+
+$(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
+	@echo "  CC      $@ (ASan+UBSan)"
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/asan/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+
+$(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
+	@echo "  LD      $@ (ASan+UBSan)"
+	$(Q)gcc $(ASAN_CFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
+
+-include $(ASAN_AGENT_OBJS:.o=.d)
+
 unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
-asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS))
+asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
 
 # The board with CONFIG_PIN_BPF=y, for tests/integration/test_pin.sh.
 PIN_O := build/$(BOARD)-pin

@@ -84,12 +84,33 @@ elif [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP integration tests: they load BPF programs and need root"
 	skip=$((skip + 1))
 else
-	export EDGETRACE="$O/edgetrace"
 	export ET_TOOLS="$O/tools"
 	export EDGETRACE_PIN="$O-pin/edgetrace"
+	export EDGETRACE="$O/edgetrace"
 	for t in tests/integration/test_*.sh; do
 		run_one "" bash "$t"
 	done
+	# the same tests against the agent built with ASan + UBSan
+	if [ -x "$O/asan/edgetrace" ]; then
+		san=$(mktemp -d /tmp/et-sanitizer-XXXXXX)
+		export EDGETRACE="$O/asan/edgetrace"
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:log_path=$san/asan
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan
+		for t in tests/integration/test_*.sh; do
+			case $t in */test_pin.sh) continue ;; esac
+			run_one "[asan] " bash "$t"
+		done
+		# a report fails the run even where a test did not look
+		if ls "$san"/* >/dev/null 2>&1; then
+			echo "FAIL [asan] agent: sanitizer reports in $san:"
+			head -20 "$san"/* | sed 's/^/    /'
+			fail=$((fail + 1))
+		else
+			echo "PASS [asan] agent.no_sanitizer_reports"
+			pass=$((pass + 1))
+			rm -rf "$san"
+		fi
+	fi
 fi
 
 line="$pass passed, $fail failed"
