@@ -225,7 +225,8 @@ TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 $(O)/tools/%: tests/tools/%.c $(GEN)/autoconf.h $(DEPS)/.stamp
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -static -o $@ $< -lpthread
+	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -static \
+		-Wl,--gc-sections -o $@ $< $(LIBS) -lpthread
 
 tools: $(addprefix $(O)/tools/,$(TOOLS))
 
