@@ -162,7 +162,7 @@ $(GEN)/version.h: FORCE
 STORAGE_SRCS := storage/record.c storage/spool.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
-	core/proctable.c core/container.c core/pin.c
+	core/proctable.c core/container.c core/pin.c core/filter.c
 AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 
 WARN := -Wall -Wextra -Werror

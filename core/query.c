@@ -12,15 +12,24 @@
 #include <string.h>
 
 #include "core.h"
+#include "filter.h"
 
 static const char query_usage[] =
-"usage: edgetrace query [--spool DIR] [--json]\n"
+"usage: edgetrace query [--spool DIR] [--json] [EXPR]\n"
 "\n"
-"Print the events stored in a spool, oldest first.\n"
+"Print the events stored in a spool, oldest first; with EXPR, only those\n"
+"that match it (the words of EXPR may be given as separate arguments).\n"
 "\n"
 "  --spool DIR  spool directory (default " ET_DEFAULT_SPOOL ")\n"
 "  --json       one JSON object per line instead of a table\n"
-"  -h, --help   show this help\n";
+"  -h, --help   show this help\n"
+"\n"
+"EXPR: FIELD OP VALUE joined with and, or, not and parentheses;\n"
+"OP is = != < <= > >= contains startswith glob in exists. Examples:\n"
+"  evt.type=exec and proc.exe startswith /tmp\n"
+"  proc.name in (sh, bash) and not user.uid = 0\n"
+"  container.id exists\n"
+"Fields: %s\n";
 
 static const char status_usage[] =
 "usage: edgetrace status [--spool DIR] [--json]\n"
@@ -41,7 +50,30 @@ void et_spool_defaults(struct et_spool_opts *o)
 struct read_args {
 	const char *spool;
 	int json;
+	char expr[ET_FILTER_MAX_LEN + 1];	/* query only */
 };
+
+/* The remaining arguments, joined with spaces, are the filter. */
+static int join_expr(const char *cmd, int argc, char **argv,
+		     struct read_args *ra)
+{
+	size_t off = 0;
+
+	for (int i = optind; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (off + n + 1 > sizeof(ra->expr) - 1)
+			return -et_usage_error(cmd, "filter expression longer "
+					       "than %d bytes",
+					       ET_FILTER_MAX_LEN);
+		if (off)
+			ra->expr[off++] = ' ';
+		memcpy(ra->expr + off, argv[i], n);
+		off += n;
+	}
+	ra->expr[off] = '\0';
+	return 0;
+}
 
 static int parse_read_args(const char *cmd, const char *usage, int argc,
 			   char **argv, struct read_args *ra)
@@ -59,7 +91,7 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 		switch (c) {
 		case 's': ra->spool = optarg; break;
 		case 'j': ra->json = 1; break;
-		case 'h': fputs(usage, stdout); return 1;
+		case 'h': printf(usage, et_filter_fields()); return 1;
 		case ':':
 			return -et_usage_error(cmd, "option '%s' needs a value",
 					       argv[optind - 1]);
@@ -68,9 +100,10 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 					       argv[optind - 1]);
 		}
 	}
+	if (optind < argc && !strcmp(cmd, "query"))
+		return join_expr(cmd, argc, argv, ra);
 	if (optind < argc)
-		return -et_usage_error(cmd, "unexpected argument '%s' (filter "
-				       "expressions are not supported yet)",
+		return -et_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind]);
 	return 0;
 }
@@ -92,6 +125,7 @@ static struct et_spool *open_ro(const char *dir)
 struct query_state {
 	int json;
 	int bad;
+	struct et_filter *filter;
 };
 
 static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
@@ -106,6 +140,8 @@ static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 		q->bad++;
 		return st == ET_DEC_MAJOR;	/* newer format: stop */
 	}
+	if (q->filter && !et_filter_match(q->filter, &r))
+		return 0;
 	if (q->json)
 		et_print_json(stdout, &r);
 	else
@@ -123,9 +159,20 @@ int et_cmd_query(int argc, char **argv)
 	rc = parse_read_args("query", query_usage, argc, argv, &ra);
 	if (rc)
 		return rc > 0 ? ET_EXIT_OK : -rc;
+	if (ra.expr[0]) {
+		struct et_filter_error ferr;
+
+		q.filter = et_filter_parse(ra.expr, &ferr);
+		if (!q.filter) {
+			et_filter_print_error(stderr, ra.expr, &ferr);
+			return ET_EXIT_USAGE;
+		}
+	}
 	sp = open_ro(ra.spool);
-	if (!sp)
+	if (!sp) {
+		et_filter_free(q.filter);
 		return ET_EXIT_ERROR;
+	}
 	q.json = ra.json;
 	if (!q.json)
 		et_print_table_header(stdout);
@@ -133,6 +180,7 @@ int et_cmd_query(int argc, char **argv)
 	if (rc < 0)
 		et_err("%s", et_spool_error(sp));
 	et_spool_close(sp);
+	et_filter_free(q.filter);
 	if (fflush(stdout)) {
 		et_err("cannot write the output: %m");
 		return ET_EXIT_ERROR;

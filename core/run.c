@@ -31,15 +31,19 @@
 
 #include "core.h"
 #include "edgetrace.h"
+#include "filter.h"
 
 static const char run_usage[] =
-"usage: edgetrace run [--spool DIR] [--json]\n"
+"usage: edgetrace run [--spool DIR] [--filter EXPR] [--json]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
 "\n"
-"  --spool DIR  spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
-"  --json       also print each event as a JSON line on stdout\n"
-"  -h, --help   show this help\n"
+"  --spool DIR    spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
+"  --filter EXPR  record (and print) only the events that match EXPR, in\n"
+"                 the language of 'edgetrace query --help'; gap records\n"
+"                 are always kept\n"
+"  --json         also print each event as a JSON line on stdout\n"
+"  -h, --help     show this help\n"
 "\n"
 "A line on stderr says when capture has started; at exit a summary line\n"
 "gives the events recorded and dropped.\n";
@@ -50,6 +54,8 @@ struct agent {
 	struct et_spool *spool;
 	struct et_probes *probes;
 	struct et_enricher *enrich;
+	struct et_filter *filter;
+	uint64_t filtered;
 	const char *spool_dir;
 	uint64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns for UTC ns */
 	int json;
@@ -98,6 +104,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	et_enrich(a->enrich, &r);
+	if (a->filter && !et_filter_match(a->filter, &r)) {
+		et_enrich_done(a->enrich, &r);
+		a->filtered++;
+		return 0;
+	}
 	len = et_record_encode(&r, buf, sizeof(buf));
 	if (!len) {
 		a->bad_events++;
@@ -266,10 +277,10 @@ static void summary(struct agent *a)
 	fprintf(stderr, "edgetrace: stopped: %" PRIu64 " events recorded, %"
 		PRIu64 " dropped (ring full %" PRIu64 ", scratch %" PRIu64
 		", inflight %" PRIu64 "), %" PRIu64 " issued, %" PRIu64
-		" malformed, %" PRIu64 " gap records\n", a->events, total,
-		drops[ET_DROP_RINGBUF_FULL], drops[ET_DROP_SCRATCH],
-		drops[ET_DROP_INFLIGHT], stats[ET_STAT_ISSUED], a->bad_events,
-		a->gaps);
+		" malformed, %" PRIu64 " gap records, %" PRIu64 " filtered out\n",
+		a->events, total, drops[ET_DROP_RINGBUF_FULL],
+		drops[ET_DROP_SCRATCH], drops[ET_DROP_INFLIGHT],
+		stats[ET_STAT_ISSUED], a->bad_events, a->gaps, a->filtered);
 }
 
 static int capture(struct agent *a, const char *spool_dir)
@@ -326,10 +337,12 @@ static void check_budget(struct et_probes *p)
 		       CONFIG_BPF_MAP_BUDGET_KIB);
 }
 
-static int parse_run_args(int argc, char **argv, const char **spool, int *json)
+static int parse_run_args(int argc, char **argv, const char **spool, int *json,
+			  const char **filter)
 {
 	static const struct option opts[] = {
 		{ "spool", required_argument, NULL, 's' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -340,6 +353,7 @@ static int parse_run_args(int argc, char **argv, const char **spool, int *json)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': *spool = optarg; break;
+		case 'f': *filter = optarg; break;
 		case 'j': *json = 1; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		case ':':
@@ -360,19 +374,25 @@ static int parse_run_args(int argc, char **argv, const char **spool, int *json)
 
 int et_cmd_run(int argc, char **argv)
 {
-	const char *spool_dir = ET_DEFAULT_SPOOL;
+	const char *spool_dir = ET_DEFAULT_SPOOL, *expr = NULL;
+	struct et_filter_error ferr;
 	struct et_spool_opts so;
 	struct agent a = { 0 };
 	char err[512];
 	int rc, ret = ET_EXIT_ERROR;
 
-	rc = parse_run_args(argc, argv, &spool_dir, &a.json);
+	rc = parse_run_args(argc, argv, &spool_dir, &a.json, &expr);
 	if (rc)
 		return rc > 0 ? ET_EXIT_OK : -rc;
+	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
+		et_filter_print_error(stderr, expr, &ferr);
+		return ET_EXIT_USAGE;	/* before the spool: nothing written */
+	}
 	et_spool_defaults(&so);
 	a.spool = et_spool_open(spool_dir, &so, err, sizeof(err));
 	if (!a.spool) {
 		et_err("%s", err);
+		et_filter_free(a.filter);
 		return ET_EXIT_ERROR;
 	}
 	a.enrich = et_enrich_new(err, sizeof(err));
@@ -406,6 +426,7 @@ out_enrich:
 out_spool:
 	if (et_spool_close(a.spool))
 		ret = ET_EXIT_ERROR;
+	et_filter_free(a.filter);
 	fflush(stdout);
 	return ret;
 }

@@ -43,7 +43,7 @@ check not_spool_untouched test "$(ls "$T/other")" = notes
 expect query_missing 1 "cannot use spool directory" "$EDGETRACE" query --spool "$T/missing"
 check query_created_nothing test ! -e "$T/missing"
 expect query_not_spool 1 "not an edgetrace spool" "$EDGETRACE" query --spool "$T/other"
-expect query_filter_not_yet 2 "unexpected argument" "$EDGETRACE" query --spool "$T/other" 'evt.type=exec'
+expect status_stray_argument 2 "unexpected argument 'extra'" "$EDGETRACE" status --spool "$T/other" extra
 
 # SIGTERM is a clean stop too
 start_agent "$T/spool" || fail sigterm_start "agent did not start"

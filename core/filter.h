@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * filter.h - the filter language: one implementation for `run --filter`,
+ * `query EXPR` and (later) rules. The only public header of the filter.
+ *
+ * Grammar (sysdig-style):
+ *
+ *	expr    := or
+ *	or      := and ("or" and)*
+ *	and     := unary ("and" unary)*
+ *	unary   := "not" unary | "(" expr ")" | compare
+ *	compare := FIELD "exists"
+ *	         | FIELD OP VALUE
+ *	         | FIELD "in" "(" VALUE ("," VALUE)* ")"
+ *	OP      := = | != | < | <= | > | >= | contains | startswith | glob
+ *	VALUE   := a bare word, a number, or a '...' or "..." string
+ *
+ * "not" binds tighter than "and", "and" tighter than "or". Keywords are
+ * lower case. Numeric fields (proc.pid, user.uid, evt.seq, fd.port, ...)
+ * take = != < <= > >= in and numbers; string fields take = != contains
+ * startswith glob in. A comparison on a field the event does not have is
+ * false (and its negation true); "exists" tests for it. evt.time takes an
+ * RFC 3339 time ("2026-11-21T20:00:00Z") or nanoseconds since the epoch.
+ *
+ * Errors name what is wrong and where: et_filter_print_error() shows the
+ * expression with a caret under the bad token.
+ */
+#ifndef EDGETRACE_FILTER_H
+#define EDGETRACE_FILTER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "storage.h"
+
+#define ET_FILTER_MAX_LEN	4096	/* bytes of expression */
+
+struct et_filter;
+
+struct et_filter_error {
+	char msg[160];
+	size_t pos;		/* byte offset of the bad token */
+	size_t len;		/* its length, at least 1 */
+};
+
+/* Parse @expr; NULL with @err filled on a syntax or type error. */
+struct et_filter *et_filter_parse(const char *expr,
+				  struct et_filter_error *err);
+
+/* Whether record @r matches. */
+int et_filter_match(const struct et_filter *f, const struct et_record *r);
+
+/* "bad filter: MSG", the expression, and a caret line under the token. */
+void et_filter_print_error(FILE *out, const char *expr,
+			   const struct et_filter_error *err);
+
+/* The names of the fields, space-separated, for --help. */
+const char *et_filter_fields(void);
+
+void et_filter_free(struct et_filter *f);
+
+#endif /* EDGETRACE_FILTER_H */

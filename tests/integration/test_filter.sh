@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_filter.sh - the filter language through the agent: `run --filter`
+# records only what matches (gap records excepted), `query EXPR` selects
+# from a spool, and a bad expression is refused with a caret under the bad
+# token, exit code 2, before anything is written.
+. "$(dirname "$0")/lib.sh"
+
+start_agent "$T/spool" --filter 'evt.type = exec and proc.cmdline contains et-keep' ||
+	{ fail start "agent did not start"; exit 1; }
+/bin/true et-keep-1
+/bin/true et-drop-1
+/bin/true et-keep-2
+sleep 0.3
+stop_agent INT
+check stop_clean test $? -eq 0
+check summary_counts_filtered grep -Eq ' [1-9][0-9]* filtered out' "$T/agent.err"
+
+"$EDGETRACE" query --spool "$T/spool" --json >"$T/all.json"
+check kept_only_matching test "$(grep -vc '"type":"gap"' "$T/all.json")" -eq 2
+check kept_first grep -q '"cmdline":"/bin/true et-keep-1"' "$T/all.json"
+check kept_second grep -q '"cmdline":"/bin/true et-keep-2"' "$T/all.json"
+check dropped_other test "$(grep -c 'et-drop' "$T/all.json")" -eq 0
+
+# query: selection, words given as separate arguments, no match
+"$EDGETRACE" query --spool "$T/spool" --json 'proc.cmdline glob "*keep-2"' >"$T/q1"
+check query_glob test "$(wc -l <"$T/q1")" -eq 1
+"$EDGETRACE" query --spool "$T/spool" --json proc.exe = /usr/bin/true and not proc.cmdline contains keep-1 >"$T/q2"
+check query_words_joined grep -q 'et-keep-2' "$T/q2"
+check query_words_only_match test "$(wc -l <"$T/q2")" -eq 1
+"$EDGETRACE" query --spool "$T/spool" --json 'proc.pid < 0' >"$T/q3"
+check query_no_match test ! -s "$T/q3"
+
+# bad expressions: caret under the token, exit 2, nothing written
+rc=0
+"$EDGETRACE" run --spool "$T/never" --filter 'proc.nme = x' 2>"$T/err" || rc=$?
+check bad_filter_exit_2 test "$rc" -eq 2
+check bad_filter_names_field grep -q "unknown field 'proc.nme'" "$T/err"
+check bad_filter_caret grep -q '^  \^~~~~~~~$' "$T/err"
+check bad_filter_wrote_nothing test ! -e "$T/never"
+rc=0
+"$EDGETRACE" query --spool "$T/spool" 'proc.pid = abc' 2>"$T/err" || rc=$?
+check query_bad_value_exit_2 test "$rc" -eq 2
+check query_bad_value_named grep -q "'abc' is not a number" "$T/err"
+rc=0
+"$EDGETRACE" query --spool "$T/spool" '(evt.type = exec' 2>"$T/err" || rc=$?
+check query_unclosed_paren test "$rc" -eq 2 -a -n "$(grep "unclosed '('" "$T/err")"
+"$EDGETRACE" query --help >"$T/help"
+check help_lists_fields grep -q 'Fields: evt.type evt.time' "$T/help"
