@@ -359,7 +359,7 @@ static int parse_offset(const char *s, int *off)
 }
 
 /* "2026-11-21T20:00:00Z", "...00.5Z", "...00+02:00", or ns since epoch */
-static int parse_time(const char *s, int64_t *ns)
+int et_parse_time(const char *s, int64_t *ns)
 {
 	struct tm tm = { 0 };
 	const char *rest;
@@ -417,7 +417,7 @@ static int add_value(struct parser *p, const struct field *fd)
 			return fail(p, p->tok.pos, p->tok.len, "'%s' is not a "
 				    "number (%s takes numbers)", v->str,
 				    fd->name);
-	} else if (fd->kind == K_TIME && parse_time(v->str, &v->num)) {
+	} else if (fd->kind == K_TIME && et_parse_time(v->str, &v->num)) {
 		return fail(p, p->tok.pos, p->tok.len, "'%s' is not a time "
 			    "(evt.time takes RFC 3339, 2026-11-21T20:00:00Z, "
 			    "or ns since the epoch)", v->str);

@@ -29,6 +29,7 @@
 #define EDGETRACE_FILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "storage.h"
@@ -53,6 +54,12 @@ int et_filter_match(const struct et_filter *f, const struct et_record *r);
 /* "bad filter: MSG", the expression, and a caret line under the token. */
 void et_filter_print_error(FILE *out, const char *expr,
 			   const struct et_filter_error *err);
+
+/*
+ * A time as the language writes it: RFC 3339 ("2026-11-21T20:00:00Z",
+ * with a fraction or a +hh:mm offset) or ns since the epoch. 0 or -1.
+ */
+int et_parse_time(const char *s, int64_t *ns);
 
 /* The names of the fields, space-separated, for --help. */
 const char *et_filter_fields(void);

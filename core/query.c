@@ -9,20 +9,28 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 #include "filter.h"
 
 static const char query_usage[] =
-"usage: edgetrace query [--spool DIR] [--json] [EXPR]\n"
+"usage: edgetrace query [--spool DIR] [--since T] [--until T] [--json] [EXPR]\n"
 "\n"
 "Print the events stored in a spool, oldest first; with EXPR, only those\n"
 "that match it (the words of EXPR may be given as separate arguments).\n"
 "\n"
 "  --spool DIR  spool directory (default " ET_DEFAULT_SPOOL ")\n"
+"  --since T    only events at or after T\n"
+"  --until T    only events at or before T\n"
 "  --json       one JSON object per line instead of a table\n"
 "  -h, --help   show this help\n"
+"\n"
+"T: RFC 3339 (2026-11-21T20:00:00Z, 2026-11-21T22:00:00.5+02:00), ns since\n"
+"the epoch, or relative to now: -30s, -15m, -2h, -1d. A time range seeks\n"
+"in the spool rather than reading all of it.\n"
 "\n"
 "EXPR: FIELD OP VALUE joined with and, or, not and parentheses;\n"
 "OP is = != < <= > >= contains startswith glob in exists. Examples:\n"
@@ -50,6 +58,7 @@ void et_spool_defaults(struct et_spool_opts *o)
 struct read_args {
 	const char *spool;
 	int json;
+	const char *since, *until;	/* query only */
 	char expr[ET_FILTER_MAX_LEN + 1];	/* query only */
 };
 
@@ -81,6 +90,8 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 	static const struct option opts[] = {
 		{ "spool", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -91,6 +102,13 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 		switch (c) {
 		case 's': ra->spool = optarg; break;
 		case 'j': ra->json = 1; break;
+		case 'S':
+		case 'U':
+			if (strcmp(cmd, "query"))
+				return -et_usage_error(cmd, "unknown option "
+						       "'%s'", argv[optind - 1]);
+			*(c == 'S' ? &ra->since : &ra->until) = optarg;
+			break;
 		case 'h': printf(usage, et_filter_fields()); return 1;
 		case ':':
 			return -et_usage_error(cmd, "option '%s' needs a value",
@@ -122,11 +140,51 @@ static struct et_spool *open_ro(const char *dir)
 	return sp;
 }
 
+/*
+ * Arrival order is time order only to within a few milliseconds across
+ * CPUs: a time range starts reading this much before the seek position
+ * and stops this much after --until, and checks each record's time.
+ */
+#define TIME_SLACK_NS	1000000000ull
+
 struct query_state {
 	int json;
 	int bad;
+	int stopped;
 	struct et_filter *filter;
+	uint64_t since, until;	/* ns; until 0: none */
 };
+
+/* --since/--until: RFC 3339, ns, or -30s -15m -2h -1d from now. */
+static int parse_when(const char *opt, const char *s, uint64_t *ns)
+{
+	static const struct { char unit; uint64_t ns; } units[] = {
+		{ 's', 1000000000ull }, { 'm', 60000000000ull },
+		{ 'h', 3600000000000ull }, { 'd', 86400000000000ull },
+	};
+	struct timespec now;
+	char *end;
+	int64_t v;
+
+	if (s[0] == '-' && s[1] >= '0' && s[1] <= '9') {
+		unsigned long n = strtoul(s + 1, &end, 10);
+
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (end[0] != units[i].unit || end[1])
+				continue;
+			clock_gettime(CLOCK_REALTIME, &now);
+			*ns = (uint64_t)now.tv_sec * 1000000000ull +
+			      (uint64_t)now.tv_nsec - n * units[i].ns;
+			return 0;
+		}
+	} else if (!et_parse_time(s, &v) && v >= 0) {
+		*ns = v;
+		return 0;
+	}
+	return -et_usage_error("query", "%s '%s' is not a time: give RFC "
+			       "3339 (2026-11-21T20:00:00Z), ns since the "
+			       "epoch, or -30s, -15m, -2h, -1d", opt, s);
+}
 
 static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 {
@@ -140,6 +198,12 @@ static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 		q->bad++;
 		return st == ET_DEC_MAJOR;	/* newer format: stop */
 	}
+	if (q->until && r.ts > q->until + TIME_SLACK_NS) {
+		q->stopped = 1;
+		return 1;
+	}
+	if (r.ts < q->since || (q->until && r.ts > q->until))
+		return 0;
 	if (q->filter && !et_filter_match(q->filter, &r))
 		return 0;
 	if (q->json)
@@ -154,11 +218,18 @@ int et_cmd_query(int argc, char **argv)
 	struct read_args ra = { .spool = ET_DEFAULT_SPOOL };
 	struct query_state q = { 0 };
 	struct et_spool *sp;
+	uint64_t from = 0;
 	int rc;
 
 	rc = parse_read_args("query", query_usage, argc, argv, &ra);
 	if (rc)
 		return rc > 0 ? ET_EXIT_OK : -rc;
+	if ((ra.since && (rc = parse_when("--since", ra.since, &q.since))) ||
+	    (ra.until && (rc = parse_when("--until", ra.until, &q.until))))
+		return -rc;
+	if (q.until && q.since > q.until)
+		return et_usage_error("query", "--since %s is after --until %s",
+				      ra.since, ra.until);
 	if (ra.expr[0]) {
 		struct et_filter_error ferr;
 
@@ -176,9 +247,16 @@ int et_cmd_query(int argc, char **argv)
 	q.json = ra.json;
 	if (!q.json)
 		et_print_table_header(stdout);
-	rc = et_spool_foreach(sp, 0, print_one, &q);
+	rc = 0;
+	if (q.since)
+		rc = et_spool_seek_time(sp, q.since > TIME_SLACK_NS ?
+					q.since - TIME_SLACK_NS : 0, &from);
+	if (!rc)
+		rc = et_spool_foreach(sp, from, print_one, &q);
 	if (rc < 0)
 		et_err("%s", et_spool_error(sp));
+	if (q.stopped)
+		rc = 0;
 	et_spool_close(sp);
 	et_filter_free(q.filter);
 	if (fflush(stdout)) {

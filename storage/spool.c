@@ -570,6 +570,52 @@ int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st)
 	return 0;
 }
 
+/* Timestamp of record @seq in @txn (0 if it cannot be read). */
+static uint64_t ts_of(struct et_spool *sp, MDB_txn *txn, uint64_t seq)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	struct et_record r;
+
+	key_of(seq, kb);
+	if (mdb_get(txn, sp->records, &k, &d) ||
+	    et_record_decode(d.mv_data, d.mv_size, &r))
+		return 0;
+	return r.ts;
+}
+
+int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq)
+{
+	struct et_spool_stats st;
+	uint64_t lo, hi;
+	MDB_txn *txn;
+	int rc;
+
+	if (et_spool_stats(sp, &st))
+		return -1;
+	if (!st.records) {
+		*seq = 0;
+		return 0;
+	}
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	/* first seq in [first, last + 1) with ts >= @ts */
+	lo = st.first_seq;
+	hi = st.last_seq + 1;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ts_of(sp, txn, mid) < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	mdb_txn_abort(txn);
+	*seq = lo;
+	return 0;
+}
+
 const char *et_spool_error(const struct et_spool *sp)
 {
 	return sp->err;

@@ -208,6 +208,17 @@ int et_spool_foreach(struct et_spool *sp, uint64_t from, et_spool_cb cb,
 
 int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st);
 
+/*
+ * The first sequence number whose record's timestamp is at least @ts, by
+ * binary search over the spool's contiguous sequence numbers (a few short
+ * reads, whatever the spool's size). Records are stored in arrival order,
+ * which across CPUs is time order only to within a few milliseconds:
+ * callers that need exact bounds back off a little and compare each
+ * record's time. *seq is last_seq + 1 when every record is older, and 0
+ * for an empty spool.
+ */
+int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq);
+
 const char *et_spool_error(const struct et_spool *sp);
 
 /* Commit what is queued, sync and close. Returns -1 if that failed. */

@@ -47,3 +47,19 @@ rc=0
 check query_unclosed_paren test "$rc" -eq 2 -a -n "$(grep "unclosed '('" "$T/err")"
 "$EDGETRACE" query --help >"$T/help"
 check help_lists_fields grep -q 'Fields: evt.type evt.time' "$T/help"
+
+# time ranges: relative, absolute and exact bounds
+n_all=$(wc -l <"$T/all.json")
+"$EDGETRACE" query --spool "$T/spool" --json --since -1h >"$T/t1"
+check since_relative_all test "$(wc -l <"$T/t1")" -eq "$n_all"
+"$EDGETRACE" query --spool "$T/spool" --json --since 2100-01-01T00:00:00Z >"$T/t2"
+check since_future_none test ! -s "$T/t2"
+"$EDGETRACE" query --spool "$T/spool" --json --until 2000-01-01T00:00:00Z >"$T/t3"
+check until_past_none test ! -s "$T/t3"
+ts=$(grep 'et-keep-2' "$T/all.json" | grep -o '"ts":[0-9]*' | cut -d: -f2)
+"$EDGETRACE" query --spool "$T/spool" --json --since "$ts" --until "$ts" >"$T/t4"
+check exact_window grep -q 'et-keep-2' "$T/t4"
+check exact_window_only test "$(grep -vc "\"ts\":$ts," "$T/t4")" -eq 0
+rc=0
+"$EDGETRACE" query --spool "$T/spool" --since -1h --until -2h 2>"$T/err" || rc=$?
+check since_after_until_refused test "$rc" -eq 2 -a -n "$(grep 'is after --until' "$T/err")"

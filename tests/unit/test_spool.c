@@ -235,6 +235,66 @@ static void board_map_fill_and_evict(void)
 	CHECK(sb.st_size <= (off_t)map);
 }
 
+/* Binary search on time: exact on ordered records, bounded at the ends. */
+static void seek_by_time(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool *sp;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "seek");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	CHECK_INT(0, et_spool_seek_time(sp, 5, &seq));
+	CHECK_INT(0, seq);			/* empty spool */
+	for (uint32_t i = 1; i <= 1000; i++) {	/* ts = seq = uid = i */
+		size_t len = make_rec(rec, i, 0);
+
+		CHECK_INT(0, et_spool_append(sp, rec, len, &seq));
+	}
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_seek_time(sp, 0, &seq));
+	CHECK_INT(1, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 500, &seq));
+	CHECK_INT(500, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 1000, &seq));
+	CHECK_INT(1000, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 1001, &seq));
+	CHECK_INT(1001, seq);			/* all older: last + 1 */
+	CHECK_INT(0, et_spool_close(sp));
+}
+
+/* After eviction the search starts at the oldest record left. */
+static void seek_after_eviction(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "seek-evict");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= 4000; i++) {
+		size_t len = make_rec(rec, i, 1000);
+
+		if (et_spool_append(sp, rec, len, &seq))
+			CHECK_FAIL("append %u: %s", i, et_spool_error(sp));
+	}
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK(st.first_seq > 1);
+	CHECK_INT(0, et_spool_seek_time(sp, 1, &seq));
+	CHECK_INT(st.first_seq, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 3999, &seq));
+	CHECK_INT(3999, seq);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
 static void not_a_spool(void)
 {
 	char dir[256], file[300], err[512];
@@ -283,6 +343,8 @@ CHECK_MAIN_BEGIN("test_spool")
 	RUN(seq_continues_after_reopen);
 	RUN(full_map_evicts_oldest);
 	RUN(board_map_fill_and_evict);
+	RUN(seek_by_time);
+	RUN(seek_after_eviction);
 	RUN(not_a_spool);
 	rmrf(base);
 CHECK_MAIN_END
