@@ -7,7 +7,10 @@
 #   make                     build build/<board>/edgetrace (static, musl)
 #   make menuconfig | oldconfig | olddefconfig | savedefconfig
 #   make test                unit tests (target build, and ASan+UBSan on the
-#                            host), then the integration tests (root, BPF)
+#                            host), 10 s of each fuzzer (host), then the
+#                            integration tests (root, BPF)
+#   make fuzz                libFuzzer on the filter and the record decoder,
+#                            FUZZ_SECONDS (30) each (host board only)
 #   make test-all            build and test every board (foreign ones under
 #                            qemu-user); what CI runs
 #   make size                per-object size table of the final binary
@@ -45,7 +48,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests pin-variant asan-tests integration size install clean \
+.PHONY: all test test-all tools unit-tests pin-variant asan-tests fuzzers fuzz integration size install clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -193,13 +196,14 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 
 # ----------------------------------------------------------------- tests
 
-UNIT_TESTS := record spool output event proctable container
+UNIT_TESTS := record spool output event proctable container filter
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
 UNIT_DEPS-output := storage/record.c core/output.c
 UNIT_DEPS-event := core/event.c
 UNIT_DEPS-proctable := core/proctable.c
 UNIT_DEPS-container := core/container.c
+UNIT_DEPS-filter := storage/record.c core/filter.c
 
 .SECONDEXPANSION:
 # The target build: the same compiler and flags as the agent.
@@ -251,6 +255,45 @@ $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
 asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
 
+# libFuzzer targets (host only): tests/fuzz/fuzz_<name>.c, built with clang
+# (libFuzzer's runtime is in libclang-rt-14-dev) under ASan and UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS on a fresh copy of its seed corpus,
+# tests/fuzz/corpus/<name>/, and fails on a crash, leak, timeout or UB;
+# the input that did it is left in $(O)/fuzz/<name>-crash-*.
+FUZZERS := filter record
+FUZZ_DEPS-filter := core/filter.c storage/record.c
+FUZZ_DEPS-record := storage/record.c
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS-$$*) $(wildcard storage/*.h core/*.h) $(GEN)/autoconf.h
+	$(Q)mkdir -p $(@D)
+	@echo "  CC      $@ (libFuzzer+ASan+UBSan)"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS-$*)
+
+ifeq ($(T_QEMU),)
+fuzzers: $(addprefix $(O)/fuzz/fuzz_,$(FUZZERS))
+
+fuzz: fuzzers
+	$(Q)for f in $(FUZZERS); do \
+		rm -rf $(O)/fuzz/corpus/$$f && mkdir -p $(O)/fuzz/corpus && \
+		cp -r tests/fuzz/corpus/$$f $(O)/fuzz/corpus/$$f || exit 1; \
+		echo "  FUZZ    $$f for $(FUZZ_SECONDS) s (log: $(O)/fuzz/$$f.log)"; \
+		$(O)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-artifact_prefix=$(O)/fuzz/$$f- $(O)/fuzz/corpus/$$f \
+			>$(O)/fuzz/$$f.log 2>&1 || { \
+			grep -E 'ERROR|SUMMARY|runtime error|Test unit written' \
+				$(O)/fuzz/$$f.log >&2; \
+			echo "fuzz_$$f failed: see $(O)/fuzz/$$f.log" >&2; exit 1; }; \
+		grep '^Done ' $(O)/fuzz/$$f.log | sed 's/^/          /'; \
+	done
+else
+fuzzers fuzz:
+	@echo "make fuzz: host board only ($(BOARD) runs under qemu-user)" >&2
+	@exit 2
+endif
+
 # The board with CONFIG_PIN_BPF=y, for tests/integration/test_pin.sh.
 PIN_O := build/$(BOARD)-pin
 $(PIN_O)/.config: $(CONFIG) Kconfig
@@ -262,15 +305,17 @@ pin-variant: $(PIN_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-pin all
 
 TEST_GOALS := unit-tests all
+TEST_FUZZ_SECONDS ?= 10
 ifeq ($(T_QEMU),)
-TEST_GOALS += asan-tests tools
+TEST_GOALS += asan-tests tools fuzzers
 ifneq ($(CONFIG_PIN_BPF),y)
 TEST_GOALS += pin-variant
 endif
 endif
 
 test: $(TEST_GOALS)
-	$(Q)QEMU="$(T_QEMU)" TRIPLE=$(TRIPLE) bash tests/run.sh $(O)
+	$(Q)QEMU="$(T_QEMU)" TRIPLE=$(TRIPLE) FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) \
+		bash tests/run.sh $(O)
 
 # ------------------------------------------------------------ footprint
 
@@ -290,11 +335,12 @@ test-all:
 
 clean:
 	$(Q)rm -rf build/$(BOARD)/obj build/$(BOARD)/bpf build/$(BOARD)/include \
-		build/$(BOARD)/tests build/$(BOARD)/asan build/$(BOARD)/edgetrace*
+		build/$(BOARD)/tests build/$(BOARD)/asan build/$(BOARD)/fuzz \
+		build/$(BOARD)/edgetrace*
 
 distclean:
 	$(Q)rm -rf build
 
 help:
-	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Boards: $$(ls board/*_defconfig | sed 's|board/||;s|_defconfig||' | tr '\n' ' ')"

@@ -77,6 +77,39 @@ if [ -d "$O/asan" ]; then
 	done
 fi
 
+# fuzz_one FUZZER: run a libFuzzer binary for $FUZZ_SECONDS on a fresh copy
+# of its seed corpus; one PASS or FAIL line. Brief on purpose, so that
+# every CI run fuzzes a little; `make fuzz` runs longer.
+fuzz_one() {
+	local bin=$1 name log corpus runs
+	name=${bin##*/fuzz_}
+	log=$O/fuzz/$name.log
+	corpus=$O/fuzz/corpus/$name
+	rm -rf "$corpus" && mkdir -p "$O/fuzz/corpus" &&
+		cp -r "tests/fuzz/corpus/$name" "$corpus" || {
+		echo "FAIL fuzz.$name: cannot copy tests/fuzz/corpus/$name"
+		return
+	}
+	if ASAN_OPTIONS= UBSAN_OPTIONS= "$bin" -max_total_time="$FUZZ_SECONDS" \
+		-timeout=10 -artifact_prefix="$O/fuzz/$name-" "$corpus" \
+		>"$log" 2>&1; then
+		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log")
+		echo "PASS fuzz.$name (${runs:-?} runs in $FUZZ_SECONDS s)"
+	else
+		echo "FAIL fuzz.$name: $(grep -m1 -E 'ERROR|runtime error' "$log")" \
+			"(input: $(sed -n 's/.*Test unit written to //p' "$log"), log: $log)"
+	fi
+}
+
+# The fuzzers, on the host only (make test builds them there).
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+if [ -z "$QEMU" ] && [ -d "$O/fuzz" ]; then
+	for t in "$O"/fuzz/fuzz_*; do
+		[ -x "$t" ] || continue
+		run_one "" fuzz_one "$t"
+	done
+fi
+
 if [ -n "$QEMU" ]; then
 	echo "SKIP integration tests: the target is not this machine"
 	skip=$((skip + 1))
@@ -96,6 +129,7 @@ else
 		export EDGETRACE="$O/asan/edgetrace"
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:log_path=$san/asan
 		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan
+		export ET_KILL9_CYCLES=20	# the 100 cycles ran above
 		for t in tests/integration/test_*.sh; do
 			case $t in */test_pin.sh | */test_make.sh | \
 				*/test_bpf_objects.sh) continue ;; esac

@@ -15,6 +15,7 @@ set -eu
 PACKAGES="
 	build-essential make gcc pkg-config cmake file xz-utils bzip2
 	clang llvm bpftool linux-libc-dev
+	libclang-rt-14-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu linux-libc-dev-arm64-cross
 	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf linux-libc-dev-armhf-cross
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
@@ -25,6 +26,9 @@ PACKAGES="
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
+#   libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes for
+#     make fuzz; clang only Recommends it (via libclang-common-14-dev)
+#     and we install with --no-install-recommends
 #   gcc-*-linux-gnu* binutils-*: cross compilers for the musl targets;
 #     build.sh builds the pinned musl with them (no musl-tools needed)
 #   linux-libc-dev-*-cross: each cross target's kernel uapi headers
