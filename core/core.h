@@ -96,6 +96,7 @@ int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
  */
 struct et_enricher;
 struct et_enricher *et_enrich_new(char *err, size_t errlen);
+void et_enrich_seed(struct et_enricher *e);
 void et_enrich(struct et_enricher *e, struct et_record *r);
 void et_enrich_done(struct et_enricher *e, const struct et_record *r);
 void et_enrich_stats(struct et_enricher *e, uint32_t *used, uint32_t *cap,

@@ -74,7 +74,6 @@ struct et_enricher *et_enrich_new(char *err, size_t errlen)
 	e->procs = et_proctable_new(CONFIG_PROC_TABLE_SIZE);
 	if (!e->procs)
 		goto out_nomem;
-	et_proctable_seed(e->procs, "/proc");
 	if (find_cgroup2(root, sizeof(root))) {
 		et_err("warning: no cgroup v2 mount: events will not carry "
 		       "container ids");
@@ -88,6 +87,16 @@ out_nomem:
 		 "entries, CONFIG_PROC_TABLE_SIZE)", CONFIG_PROC_TABLE_SIZE);
 	free(e);
 	return NULL;
+}
+
+/*
+ * Seed the process table from /proc. Called once the probes are attached:
+ * the events of the meantime wait in the ring and, consumed afterwards,
+ * only update what /proc showed; capture starts sooner this way.
+ */
+void et_enrich_seed(struct et_enricher *e)
+{
+	et_proctable_seed(e->procs, "/proc");
 }
 
 void et_enrich_free(struct et_enricher *e)

@@ -303,6 +303,7 @@ static int capture(struct agent *a, const char *spool_dir)
 	et_probes_list(a->probes, list, sizeof(list), 1);
 	fprintf(stderr, "edgetrace: capturing (probes: %s) into %s\n", list,
 		spool_dir);
+	et_enrich_seed(a->enrich);	/* the ring holds what comes meanwhile */
 	update_status(a);
 	ret = loop(a, ep, sfd, tfd);
 	et_probes_detach(a->probes);	/* nothing new after the drain */
