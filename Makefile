@@ -162,10 +162,11 @@ $(GEN)/version.h: FORCE
 	$(Q)echo '#define ET_VERSION "$(VERSION)"' > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-STORAGE_SRCS := storage/record.c storage/spool.c
+STORAGE_SRCS := storage/record.c storage/spool.c storage/capture.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
-	core/proctable.c core/container.c core/pin.c core/filter.c
+	core/proctable.c core/container.c core/pin.c core/filter.c \
+	core/export.c
 AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 
 WARN := -Wall -Wextra -Werror

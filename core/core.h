@@ -25,6 +25,11 @@ enum {
 int et_cmd_run(int argc, char **argv);
 int et_cmd_query(int argc, char **argv);
 int et_cmd_status(int argc, char **argv);
+int et_cmd_export(int argc, char **argv);
+
+/* A --since/--until time: RFC 3339, ns, or -30s/-15m/-2h/-1d from now. */
+int et_parse_when(const char *cmd, const char *opt, const char *s,
+		  uint64_t *ns);
 
 /* Print "edgetrace: " and the message to stderr. */
 void et_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

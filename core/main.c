@@ -22,6 +22,7 @@ static const char usage[] =
 "  run      capture events into the spool     (edgetrace run --help)\n"
 "  query    print events stored in the spool  (edgetrace query --help)\n"
 "  status   print the spool's figures         (edgetrace status --help)\n"
+"  export   write the spool to stdout         (edgetrace export --help)\n"
 "\n"
 "Options:\n"
 "  -h, --help     show this help\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 		return et_cmd_query(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return et_cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return et_cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "edgetrace: unknown command '%s'\n"
 		"Try 'edgetrace --help' for the list of commands.\n", cmd);
 	return ET_EXIT_USAGE;

@@ -6,6 +6,7 @@
  * work while an agent is writing) and read it through et_spool_foreach,
  * which uses short read transactions.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,12 +18,15 @@
 #include "filter.h"
 
 static const char query_usage[] =
-"usage: edgetrace query [--spool DIR] [--since T] [--until T] [--json] [EXPR]\n"
+"usage: edgetrace query [--spool DIR | --file F] [--since T] [--until T]\n"
+"                       [--json] [EXPR]\n"
 "\n"
 "Print the events stored in a spool, oldest first; with EXPR, only those\n"
 "that match it (the words of EXPR may be given as separate arguments).\n"
 "\n"
 "  --spool DIR  spool directory (default " ET_DEFAULT_SPOOL ")\n"
+"  --file F     read a capture file (edgetrace export --format raw), - for\n"
+"               standard input, instead of a spool\n"
 "  --since T    only events at or after T\n"
 "  --until T    only events at or before T\n"
 "  --json       one JSON object per line instead of a table\n"
@@ -59,6 +63,8 @@ struct read_args {
 	const char *spool;
 	int json;
 	const char *since, *until;	/* query only */
+	const char *file;		/* query only */
+	int spool_given;
 	char expr[ET_FILTER_MAX_LEN + 1];	/* query only */
 };
 
@@ -92,6 +98,7 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 		{ "json", no_argument, NULL, 'j' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
+		{ "file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -100,14 +107,25 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': ra->spool = optarg; break;
+		case 's':
+			if (ra->file)
+				return -et_usage_error(cmd, "give --spool or "
+						       "--file, not both");
+			ra->spool = optarg;
+			ra->spool_given = 1;
+			break;
 		case 'j': ra->json = 1; break;
 		case 'S':
 		case 'U':
+		case 'F':
 			if (strcmp(cmd, "query"))
 				return -et_usage_error(cmd, "unknown option "
 						       "'%s'", argv[optind - 1]);
-			*(c == 'S' ? &ra->since : &ra->until) = optarg;
+			*(c == 'S' ? &ra->since : c == 'U' ? &ra->until :
+			  &ra->file) = optarg;
+			if (c == 'F' && ra->spool_given)
+				return -et_usage_error(cmd, "give --spool or "
+						       "--file, not both");
 			break;
 		case 'h': printf(usage, et_filter_fields()); return 1;
 		case ':':
@@ -156,7 +174,8 @@ struct query_state {
 };
 
 /* --since/--until: RFC 3339, ns, or -30s -15m -2h -1d from now. */
-static int parse_when(const char *opt, const char *s, uint64_t *ns)
+int et_parse_when(const char *cmd, const char *opt, const char *s,
+		  uint64_t *ns)
 {
 	static const struct { char unit; uint64_t ns; } units[] = {
 		{ 's', 1000000000ull }, { 'm', 60000000000ull },
@@ -181,7 +200,7 @@ static int parse_when(const char *opt, const char *s, uint64_t *ns)
 		*ns = v;
 		return 0;
 	}
-	return -et_usage_error("query", "%s '%s' is not a time: give RFC "
+	return -et_usage_error(cmd, "%s '%s' is not a time: give RFC "
 			       "3339 (2026-11-21T20:00:00Z), ns since the "
 			       "epoch, or -30s, -15m, -2h, -1d", opt, s);
 }
@@ -213,6 +232,32 @@ static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 	return 0;
 }
 
+/* query --file: the same printing over a capture file. */
+static int query_file(const char *path, struct query_state *q)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char err[256];
+	int rc;
+
+	if (!f) {
+		et_err("cannot open capture file '%s': %s", path,
+		       strerror(errno));
+		return ET_EXIT_ERROR;
+	}
+	if (!q->json)
+		et_print_table_header(stdout);
+	rc = et_capture_read(f, print_one, q, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (rc < 0)
+		et_err("%s: %s", path, err);
+	if (fflush(stdout)) {
+		et_err("cannot write the output: %m");
+		return ET_EXIT_ERROR;
+	}
+	return (rc < 0 || q->bad) && !q->stopped ? ET_EXIT_ERROR : ET_EXIT_OK;
+}
+
 int et_cmd_query(int argc, char **argv)
 {
 	struct read_args ra = { .spool = ET_DEFAULT_SPOOL };
@@ -224,8 +269,10 @@ int et_cmd_query(int argc, char **argv)
 	rc = parse_read_args("query", query_usage, argc, argv, &ra);
 	if (rc)
 		return rc > 0 ? ET_EXIT_OK : -rc;
-	if ((ra.since && (rc = parse_when("--since", ra.since, &q.since))) ||
-	    (ra.until && (rc = parse_when("--until", ra.until, &q.until))))
+	if ((ra.since && (rc = et_parse_when("query", "--since", ra.since,
+					      &q.since))) ||
+	    (ra.until && (rc = et_parse_when("query", "--until", ra.until,
+					      &q.until))))
 		return -rc;
 	if (q.until && q.since > q.until)
 		return et_usage_error("query", "--since %s is after --until %s",
@@ -239,12 +286,17 @@ int et_cmd_query(int argc, char **argv)
 			return ET_EXIT_USAGE;
 		}
 	}
+	q.json = ra.json;
+	if (ra.file) {
+		rc = query_file(ra.file, &q);
+		et_filter_free(q.filter);
+		return rc;
+	}
 	sp = open_ro(ra.spool);
 	if (!sp) {
 		et_filter_free(q.filter);
 		return ET_EXIT_ERROR;
 	}
-	q.json = ra.json;
 	if (!q.json)
 		et_print_table_header(stdout);
 	rc = 0;

@@ -34,15 +34,19 @@
 #include "filter.h"
 
 static const char run_usage[] =
-"usage: edgetrace run [--spool DIR] [--filter EXPR] [--json]\n"
+"usage: edgetrace run [--spool DIR] [--filter EXPR] [--json] [--replay FILE]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
+"With --replay, record the events of a capture file instead (no probes).\n"
 "\n"
 "  --spool DIR    spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
 "  --filter EXPR  record (and print) only the events that match EXPR, in\n"
 "                 the language of 'edgetrace query --help'; gap records\n"
 "                 are always kept\n"
 "  --json         also print each event as a JSON line on stdout\n"
+"  --replay FILE  read events from a capture file (export --format raw),\n"
+"                 - for standard input, into the spool, then exit; the\n"
+"                 records get the spool's next sequence numbers\n"
 "  -h, --help     show this help\n"
 "\n"
 "A line on stderr says when capture has started; at exit a summary line\n"
@@ -321,6 +325,52 @@ out:
 	return ret;
 }
 
+static int replay_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	struct agent *a = arg;
+	struct et_record r = { .seq = seq };
+	enum et_decode_status st = et_record_decode(rec, len, &r);
+
+	if (st) {
+		et_err("capture record %" PRIu64 ": %s", seq,
+		       et_decode_strerror(st));
+		a->bad_events++;
+		return st == ET_DEC_MAJOR;
+	}
+	if (r.type != ET_REC_GAP && a->filter &&
+	    !et_filter_match(a->filter, &r)) {
+		a->filtered++;
+		return 0;
+	}
+	if (store(a, &r, rec, len))
+		return -1;
+	a->events++;
+	return 0;
+}
+
+/* run --replay: a capture file into the spool, as if it were captured. */
+static int run_replay(struct agent *a, const char *path, const char *spool)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char err[256];
+	int rc;
+
+	if (!f) {
+		et_err("cannot open capture file '%s': %s", path,
+		       strerror(errno));
+		return ET_EXIT_ERROR;
+	}
+	rc = et_capture_read(f, replay_one, a, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (rc < 0 && !a->failed)
+		et_err("%s: %s", path, err);
+	fprintf(stderr, "edgetrace: replayed %" PRIu64 " records into %s (%"
+		PRIu64 " filtered out, %" PRIu64 " malformed)\n", a->events,
+		spool, a->filtered, a->bad_events);
+	return rc || a->failed || a->bad_events ? ET_EXIT_ERROR : ET_EXIT_OK;
+}
+
 /*
  * The maps are sized at build time, but per-CPU maps grow with the number
  * of CPUs: say so when this machine takes the total over the budget.
@@ -339,11 +389,12 @@ static void check_budget(struct et_probes *p)
 }
 
 static int parse_run_args(int argc, char **argv, const char **spool, int *json,
-			  const char **filter)
+			  const char **filter, const char **replay)
 {
 	static const struct option opts[] = {
 		{ "spool", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "replay", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -355,6 +406,7 @@ static int parse_run_args(int argc, char **argv, const char **spool, int *json,
 		switch (c) {
 		case 's': *spool = optarg; break;
 		case 'f': *filter = optarg; break;
+		case 'r': *replay = optarg; break;
 		case 'j': *json = 1; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		case ':':
@@ -375,14 +427,14 @@ static int parse_run_args(int argc, char **argv, const char **spool, int *json,
 
 int et_cmd_run(int argc, char **argv)
 {
-	const char *spool_dir = ET_DEFAULT_SPOOL, *expr = NULL;
+	const char *spool_dir = ET_DEFAULT_SPOOL, *expr = NULL, *replay = NULL;
 	struct et_filter_error ferr;
 	struct et_spool_opts so;
 	struct agent a = { 0 };
 	char err[512];
 	int rc, ret = ET_EXIT_ERROR;
 
-	rc = parse_run_args(argc, argv, &spool_dir, &a.json, &expr);
+	rc = parse_run_args(argc, argv, &spool_dir, &a.json, &expr, &replay);
 	if (rc)
 		return rc > 0 ? ET_EXIT_OK : -rc;
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
@@ -395,6 +447,10 @@ int et_cmd_run(int argc, char **argv)
 		et_err("%s", err);
 		et_filter_free(a.filter);
 		return ET_EXIT_ERROR;
+	}
+	if (replay) {
+		ret = run_replay(&a, replay, spool_dir);
+		goto out_spool;
 	}
 	a.enrich = et_enrich_new(err, sizeof(err));
 	if (!a.enrich) {

@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ET_REC_MAJOR		1
 #define ET_REC_MINOR		0
@@ -220,6 +221,28 @@ int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st);
 int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq);
 
 const char *et_spool_error(const struct et_spool *sp);
+
+/*
+ * Capture files: a raw export of records, the same bytes as in the spool,
+ * framed with their sequence numbers (docs/record-format.md, "Capture
+ * files"): an 8-byte header "ETCAP", major, minor, 0, then frames of
+ * u64 seq, u32 length, u32 CRC-32 of the record (all little-endian) and
+ * the record. Readable by query --file and run --replay.
+ */
+#define ET_CAP_MAJOR	1
+#define ET_CAP_MINOR	0
+
+int et_capture_write_header(FILE *f);
+int et_capture_write(FILE *f, uint64_t seq, const uint8_t *rec, size_t len);
+
+/*
+ * Call @cb for every record of the capture file @f, in order, until it
+ * returns non-zero (which is returned). On a damaged file returns -1 with
+ * a message in @err naming the byte offset and what was wrong (not a
+ * capture, newer version, cut short, checksum).
+ */
+int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
+		    size_t errlen);
 
 /* Commit what is queued, sync and close. Returns -1 if that failed. */
 int et_spool_close(struct et_spool *sp);
