@@ -27,6 +27,10 @@ int et_cmd_query(int argc, char **argv);
 int et_cmd_status(int argc, char **argv);
 int et_cmd_export(int argc, char **argv);
 
+/* A capture file to read ("-": stdin), or NULL after saying why. */
+FILE *et_capture_open(const char *path);
+void et_capture_close(FILE *f);
+
 /* A --since/--until time: RFC 3339, ns, or -30s/-15m/-2h/-1d from now. */
 int et_parse_when(const char *cmd, const char *opt, const char *s,
 		  uint64_t *ns);

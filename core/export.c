@@ -9,6 +9,7 @@
  * The spool is read in short read transactions (et_spool_foreach), so a
  * long export does not hold LMDB's freed pages from the agent.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +31,22 @@ static const char export_usage[] =
 "  --format F      raw: a capture file, for query --file and run --replay\n"
 "                  (the default); jsonl: JSON lines as query --json\n"
 "  -h, --help      show this help\n";
+
+FILE *et_capture_open(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+
+	if (!f)
+		et_err("cannot open capture file '%s': %s", path,
+		       strerror(errno));
+	return f;
+}
+
+void et_capture_close(FILE *f)
+{
+	if (f && f != stdin)
+		fclose(f);
+}
 
 struct export_state {
 	int jsonl;

@@ -235,20 +235,16 @@ static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 /* query --file: the same printing over a capture file. */
 static int query_file(const char *path, struct query_state *q)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *f = et_capture_open(path);
 	char err[256];
 	int rc;
 
-	if (!f) {
-		et_err("cannot open capture file '%s': %s", path,
-		       strerror(errno));
+	if (!f)
 		return ET_EXIT_ERROR;
-	}
 	if (!q->json)
 		et_print_table_header(stdout);
 	rc = et_capture_read(f, print_one, q, err, sizeof(err));
-	if (f != stdin)
-		fclose(f);
+	et_capture_close(f);
 	if (rc < 0)
 		et_err("%s: %s", path, err);
 	if (fflush(stdout)) {

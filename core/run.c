@@ -351,18 +351,14 @@ static int replay_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 /* run --replay: a capture file into the spool, as if it were captured. */
 static int run_replay(struct agent *a, const char *path, const char *spool)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *f = et_capture_open(path);
 	char err[256];
 	int rc;
 
-	if (!f) {
-		et_err("cannot open capture file '%s': %s", path,
-		       strerror(errno));
+	if (!f)
 		return ET_EXIT_ERROR;
-	}
 	rc = et_capture_read(f, replay_one, a, err, sizeof(err));
-	if (f != stdin)
-		fclose(f);
+	et_capture_close(f);
 	if (rc < 0 && !a->failed)
 		et_err("%s: %s", path, err);
 	fprintf(stderr, "edgetrace: replayed %" PRIu64 " records into %s (%"
