@@ -53,6 +53,7 @@ static const char run_usage[] =
 "gives the events recorded and dropped.\n";
 
 #define STATUS_MS	1000
+#define REPLAY_SYNC_EVERY	65536	/* records between syncs in --replay */
 
 struct agent {
 	struct et_spool *spool;
@@ -344,7 +345,11 @@ static int replay_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 	}
 	if (store(a, &r, rec, len))
 		return -1;
-	a->events++;
+	/* as the agent's sync tick does: flush, and unmap the spool's pages */
+	if (!(++a->events % REPLAY_SYNC_EVERY) && et_spool_sync(a->spool)) {
+		et_err("%s", et_spool_error(a->spool));
+		return -1;
+	}
 	return 0;
 }
 

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -64,6 +65,8 @@ struct et_spool {
 	/* the queued group: [u32 len][bytes]... */
 	uint8_t *pending;
 	size_t pending_max;
+	void *map_addr;		/* LMDB's map of data.mdb, from /proc/self/maps */
+	size_t map_len;
 	size_t pending_len;
 	unsigned int pending_n;
 	uint64_t pending_first;	/* seq of the first queued record */
@@ -244,6 +247,8 @@ static void set_watermarks(struct et_spool *sp)
 	sp->low_water = sp->high_water > map / 8 ? sp->high_water - map / 8 : 0;
 }
 
+static void find_map(struct et_spool *sp, const char *dir);
+
 struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 			       char *err, size_t errlen)
 {
@@ -258,6 +263,7 @@ struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 	sp->commit_events = o->commit_events ? o->commit_events : 1;
 	if (prepare_dir(sp, dir) || open_env(sp, dir) || open_dbs(sp, dir))
 		goto out_fail;
+	find_map(sp, dir);
 	if (!sp->readonly) {
 		set_watermarks(sp);
 		sp->pending = malloc(sp->pending_max);
@@ -460,10 +466,41 @@ int et_spool_commit(struct et_spool *sp)
  */
 static void release_map(struct et_spool *sp)
 {
-	MDB_envinfo ei;
+	if (sp->map_addr)
+		madvise(sp->map_addr, sp->map_len, MADV_DONTNEED);
+}
 
-	if (!mdb_env_info(sp->env, &ei) && ei.me_mapaddr)
-		madvise(ei.me_mapaddr, ei.me_mapsize, MADV_DONTNEED);
+/*
+ * Where LMDB mapped data.mdb. LMDB 0.9 does not say (mdb_env_info's
+ * me_mapaddr is only set with MDB_FIXEDMAP), so find the mapping of the
+ * file's device and inode in /proc/self/maps. Without it, pages are just
+ * not released.
+ */
+static void find_map(struct et_spool *sp, const char *dir)
+{
+	char path[4096], line[512];
+	unsigned long start, end, ino;
+	unsigned int maj, min;
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st))
+		return;
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &start, &end,
+			   &maj, &min, &ino) != 5)
+			continue;
+		if (ino == st.st_ino && makedev(maj, min) == st.st_dev) {
+			sp->map_addr = (void *)start;
+			sp->map_len = end - start;
+			break;
+		}
+	}
+	fclose(f);
 }
 
 int et_spool_sync(struct et_spool *sp)
