@@ -31,6 +31,16 @@ int et_cmd_export(int argc, char **argv);
 FILE *et_capture_open(const char *path);
 void et_capture_close(FILE *f);
 
+/*
+ * Arrival order is time order only to within milliseconds across CPUs: a
+ * time range starts reading this much before its start (et_seek_since)
+ * and stops this much after its end, checking each record's time.
+ */
+#define ET_TIME_SLACK_NS	1000000000ull
+
+/* The first seq worth reading for events at or after @since. */
+int et_seek_since(struct et_spool *sp, uint64_t since, uint64_t *from);
+
 /* A --since/--until time: RFC 3339, ns, or -30s/-15m/-2h/-1d from now. */
 int et_parse_when(const char *cmd, const char *opt, const char *s,
 		  uint64_t *ns);
@@ -134,5 +144,7 @@ void et_print_json(FILE *f, const struct et_record *r);
 void et_print_table_header(FILE *f);
 void et_print_table(FILE *f, const struct et_record *r);
 void et_json_string(FILE *f, const char *s, size_t len);
+/* "ring_full", "scratch", "inflight": the names of enum et_drop_cause. */
+const char *et_drop_cause_name(unsigned int cause);
 
 #endif /* EDGETRACE_CORE_H */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "container.h"
 #include "core.h"
@@ -32,9 +33,12 @@
 
 struct ct_entry {
 	uint64_t cgroup;	/* 0: empty */
-	int found;
+	int found;		/* a container; else a cgroup of none */
+	uint64_t retry_ns;	/* path unknown: look again after this */
 	struct et_container c;
 };
+
+#define CT_RETRY_NS	1000000000ull	/* an unknown cgroup, once a second */
 
 struct et_enricher {
 	struct et_proctable *procs;
@@ -119,20 +123,39 @@ void et_enrich_stats(struct et_enricher *e, uint32_t *used, uint32_t *cap,
 	*evictions = st.evictions;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The container of cgroup @id, cached per id: a cgroup that is no
+ * container is remembered as such (cgroup ids are never reused), and one
+ * whose path cannot be had is asked for again at most once a second, so
+ * no event pays a string scan or a syscall for an answer already known.
+ */
 static const struct et_container *container_of_cgroup(struct et_enricher *e,
 						       uint64_t id)
 {
 	struct ct_entry *c = &e->ct[id & (CT_CACHE - 1)];
 	char path[ET_CGROUP_PATH_MAX];
+	uint64_t now;
 
-	if (c->cgroup != id) {
-		c->cgroup = id;
-		c->found = !et_cgroups_path(e->cgroups, id, path,
-					    sizeof(path)) &&
-			   et_container_from_path(path, strlen(path), &c->c);
-		if (!c->found)	/* an unknown cgroup may appear later */
-			c->cgroup = 0;
-	}
+	if (c->cgroup == id && !c->retry_ns)
+		return c->found ? &c->c : NULL;
+	now = mono_ns();
+	if (c->cgroup == id && now < c->retry_ns)
+		return NULL;
+	c->cgroup = id;
+	c->retry_ns = 0;
+	c->found = 0;
+	if (et_cgroups_path(e->cgroups, id, path, sizeof(path)))
+		c->retry_ns = now + CT_RETRY_NS;
+	else
+		c->found = et_container_from_path(path, strlen(path), &c->c);
 	return c->found ? &c->c : NULL;
 }
 

@@ -154,8 +154,7 @@ int et_cmd_export(int argc, char **argv)
 	}
 	rc = 0;
 	if (x.since && !ea.from)
-		rc = et_spool_seek_time(sp, x.since > 1000000000ull ?
-					x.since - 1000000000ull : 0, &ea.from);
+		rc = et_seek_since(sp, x.since, &ea.from);
 	if (!x.jsonl && !rc && et_capture_write_header(stdout))
 		rc = -1;
 	if (!rc)

@@ -55,6 +55,8 @@ struct et_probes {
 	const char *names[MAX_PROGS];
 	int attached[MAX_PROGS];
 	int nprogs;
+	uint64_t *percpu;	/* one value per possible CPU, for lookups */
+	int ncpu;
 };
 
 const char *et_probes_names(void)
@@ -279,6 +281,12 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
 	}
 	p->fn = fn;
 	p->ctx = ctx;
+	p->ncpu = libbpf_num_possible_cpus();
+	p->percpu = p->ncpu > 0 ? calloc(p->ncpu, sizeof(*p->percpu)) : NULL;
+	if (!p->percpu) {
+		snprintf(err, errlen, "cannot size the per-CPU counters");
+		goto out_free;
+	}
 	libbpf_set_print(libbpf_print);
 	rc = open_and_load(p, err, errlen);
 #ifdef CONFIG_PIN_BPF
@@ -310,6 +318,7 @@ out_destroy:
 		bpf_link__destroy(p->links[i]);
 	edgetrace_bpf__destroy(p->skel);
 out_free:
+	free(p->percpu);
 	free(p);
 	return NULL;
 }
@@ -325,35 +334,28 @@ int et_probes_consume(struct et_probes *p)
 }
 
 /* Sum the per-CPU u64 counters of @fd, @n keys, into @out. */
-static int sum_percpu(int fd, uint32_t n, uint64_t *out)
+static int sum_percpu(struct et_probes *p, int fd, uint32_t n, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return -1;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -1;
 	for (uint32_t key = 0; key < n; key++) {
 		out[key] = 0;
-		if (bpf_map_lookup_elem(fd, &key, vals))
+		if (bpf_map_lookup_elem(fd, &key, p->percpu))
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			out[key] += vals[cpu];
+		for (int cpu = 0; cpu < p->ncpu; cpu++)
+			out[key] += p->percpu[cpu];
 	}
-	free(vals);
 	return 0;
 }
 
 int et_probes_drops(struct et_probes *p, uint64_t *drops)
 {
-	return sum_percpu(bpf_map__fd(p->skel->maps.drops), ET_DROP_NR, drops);
+	return sum_percpu(p, bpf_map__fd(p->skel->maps.drops), ET_DROP_NR,
+			  drops);
 }
 
 int et_probes_stats(struct et_probes *p, uint64_t *stats)
 {
-	return sum_percpu(bpf_map__fd(p->skel->maps.stats), ET_STAT_NR, stats);
+	return sum_percpu(p, bpf_map__fd(p->skel->maps.stats), ET_STAT_NR,
+			  stats);
 }
 
 /* The kernel's own accounting of a map's memory: "memlock" in fdinfo. */
@@ -401,5 +403,6 @@ void et_probes_close(struct et_probes *p)
 		bpf_link__destroy(p->links[i]);
 	}
 	edgetrace_bpf__destroy(p->skel);
+	free(p->percpu);
 	free(p);
 }

@@ -229,11 +229,16 @@ static const char *ptrace_request(uint32_t req)
 	return "other";
 }
 
-static const char *const drop_causes[] = {
+static const char *const drop_causes[ET_DROP_NR] = {
 	[ET_DROP_RINGBUF_FULL] = "ring_full",
 	[ET_DROP_SCRATCH] = "scratch",
 	[ET_DROP_INFLIGHT] = "inflight",
 };
+
+const char *et_drop_cause_name(unsigned int cause)
+{
+	return cause < ET_DROP_NR ? drop_causes[cause] : "unknown";
+}
 
 /* The type-specific object of a record. */
 static void json_details(FILE *f, const struct et_record *r)
@@ -267,8 +272,7 @@ static void json_details(FILE *f, const struct et_record *r)
 		break;
 	case ET_REC_GAP:
 		fprintf(f, ",\"gap\":{\"lost\":%" PRIu64 ",\"cause\":\"%s\"}",
-			r->lost, r->cause < ET_DROP_NR ? drop_causes[r->cause] :
-			"unknown");
+			r->lost, et_drop_cause_name(r->cause));
 		break;
 	}
 }
@@ -363,7 +367,7 @@ static void table_details(FILE *f, const struct et_record *r)
 		break;
 	case ET_REC_GAP:
 		fprintf(f, "%" PRIu64 " events lost (%s)", r->lost,
-			r->cause < ET_DROP_NR ? drop_causes[r->cause] : "?");
+			et_drop_cause_name(r->cause));
 		break;
 	}
 }

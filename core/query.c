@@ -158,12 +158,11 @@ static struct et_spool *open_ro(const char *dir)
 	return sp;
 }
 
-/*
- * Arrival order is time order only to within a few milliseconds across
- * CPUs: a time range starts reading this much before the seek position
- * and stops this much after --until, and checks each record's time.
- */
-#define TIME_SLACK_NS	1000000000ull
+int et_seek_since(struct et_spool *sp, uint64_t since, uint64_t *from)
+{
+	return et_spool_seek_time(sp, since > ET_TIME_SLACK_NS ?
+				  since - ET_TIME_SLACK_NS : 0, from);
+}
 
 struct query_state {
 	int json;
@@ -217,7 +216,7 @@ static int print_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 		q->bad++;
 		return st == ET_DEC_MAJOR;	/* newer format: stop */
 	}
-	if (q->until && r.ts > q->until + TIME_SLACK_NS) {
+	if (q->until && r.ts > q->until + ET_TIME_SLACK_NS) {
 		q->stopped = 1;
 		return 1;
 	}
@@ -297,8 +296,7 @@ int et_cmd_query(int argc, char **argv)
 		et_print_table_header(stdout);
 	rc = 0;
 	if (q.since)
-		rc = et_spool_seek_time(sp, q.since > TIME_SLACK_NS ?
-					q.since - TIME_SLACK_NS : 0, &from);
+		rc = et_seek_since(sp, q.since, &from);
 	if (!rc)
 		rc = et_spool_foreach(sp, from, print_one, &q);
 	if (rc < 0)

@@ -68,6 +68,7 @@ struct agent {
 	uint64_t bad_events;
 	uint64_t gaps;
 	uint64_t drops_seen[ET_DROP_NR];
+	int gaps_unreported;	/* gap records not yet in the reported map */
 	uint64_t last_sync;	/* monotonic ns */
 	uint64_t last_status;	/* monotonic ns */
 	struct et_agent_status status;
@@ -150,6 +151,7 @@ static int write_gaps(struct agent *a)
 			return -1;
 		a->drops_seen[c] = drops[c];
 		a->gaps++;
+		a->gaps_unreported = 1;
 	}
 	return 0;
 }
@@ -186,7 +188,9 @@ static int tick(struct agent *a)
 	if (et_spool_commit(a->spool))
 		goto out_err;
 	/* only what is committed counts as reported */
-	et_probes_reported(a->probes, a->drops_seen, 1);
+	if (a->gaps_unreported && !et_probes_reported(a->probes,
+						      a->drops_seen, 1))
+		a->gaps_unreported = 0;
 	if (a->json)
 		fflush(stdout);
 	if (now - a->last_sync >= CONFIG_SPOOL_SYNC_MS * 1000000ull) {

@@ -57,10 +57,6 @@ static void read_rss(uint64_t *rss, uint64_t *hwm)
 	fclose(f);
 }
 
-static const char *const cause_names[ET_DROP_NR] = {
-	"ring_full", "scratch", "inflight",
-};
-
 static void write_json(FILE *f, const struct et_agent_status *s)
 {
 	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%" PRIu64
@@ -81,7 +77,7 @@ static void write_json(FILE *f, const struct et_agent_status *s)
 		s->issued, s->recorded, s->malformed, s->gaps);
 	fputs(",\"drops\":{", f);
 	for (int i = 0; i < ET_DROP_NR; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", cause_names[i],
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", et_drop_cause_name(i),
 			s->drops[i]);
 	fprintf(f, "},\"proctable\":{\"used\":%" PRIu32 ",\"capacity\":%"
 		PRIu32 ",\"evicted\":%" PRIu64 "}}", s->procs_used,
@@ -110,7 +106,7 @@ static void write_text(FILE *f, const struct et_agent_status *s)
 		"drops     %" PRIu64, s->issued, s->recorded, s->malformed,
 		s->gaps, drops);
 	for (int i = 0; i < ET_DROP_NR; i++)
-		fprintf(f, "%s%s %" PRIu64, i ? ", " : " (", cause_names[i],
+		fprintf(f, "%s%s %" PRIu64, i ? ", " : " (", et_drop_cause_name(i),
 			s->drops[i]);
 	fprintf(f, ")\nprocesses %" PRIu32 " of %" PRIu32 " table entries, %"
 		PRIu64 " evicted\n", s->procs_used, s->procs_capacity,
