@@ -197,9 +197,13 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 
 # ----------------------------------------------------------------- tests
 
-UNIT_TESTS := record spool output event proctable container filter
+comma := ,
+UNIT_TESTS := record spool powercut output event proctable container filter
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
+UNIT_DEPS-powercut := storage/record.c storage/spool.c
+# test_powercut logs LMDB's writes and syncs by wrapping them at link time
+UNIT_LDFLAGS-powercut := $(addprefix -Wl$(comma)--wrap=,pwrite writev fdatasync fsync)
 UNIT_DEPS-output := storage/record.c core/output.c
 UNIT_DEPS-event := core/event.c
 UNIT_DEPS-proctable := core/proctable.c
@@ -212,7 +216,7 @@ $(O)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wi
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -Itests/unit -static -o $@ $< \
-		$(UNIT_DEPS-$*) $(DEPS)/lib/liblmdb.a
+		$(UNIT_DEPS-$*) $(DEPS)/lib/liblmdb.a $(UNIT_LDFLAGS-$*)
 
 # The host sanitizer build: glibc, ASan + UBSan, every error fatal.
 ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
@@ -222,7 +226,7 @@ $(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wil
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@ (ASan+UBSan)"
 	$(Q)gcc $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(UNIT_DEPS-$*) \
-		$(HOST_DEPS)/lib/liblmdb.a -lpthread
+		$(HOST_DEPS)/lib/liblmdb.a -lpthread $(UNIT_LDFLAGS-$*)
 
 # Workload tools for the integration tests and benchmarks (host only):
 # tests/tools/<name>.c -> build/<board>/tools/<name>, static like the agent.

@@ -312,10 +312,44 @@ int et_cmd_query(int argc, char **argv)
 	return rc < 0 || q.bad ? ET_EXIT_ERROR : ET_EXIT_OK;
 }
 
+struct cursor_print {
+	const struct et_spool_stats *st;
+	int json;
+	int n;
+};
+
+/*
+ * One cursor: where it is, how many stored records it has yet to read,
+ * and how many were evicted before it read them.
+ */
+static int print_cursor(const char *name, uint64_t seq, void *arg)
+{
+	struct cursor_print *cp = arg;
+	const struct et_spool_stats *st = cp->st;
+	uint64_t from = seq, behind = 0, missed = 0;
+
+	if (st->records && from < st->first_seq) {
+		missed = st->first_seq - (from ? from : 1);
+		from = st->first_seq;
+	}
+	if (st->records && from <= st->last_seq)
+		behind = st->last_seq + 1 - from;
+	if (cp->json)
+		printf("%s{\"name\":\"%s\",\"next_seq\":%" PRIu64
+		       ",\"behind\":%" PRIu64 ",\"missed\":%" PRIu64 "}",
+		       cp->n ? "," : "", name, seq, behind, missed);
+	else
+		printf("cursor    %s: next %" PRIu64 ", %" PRIu64 " behind, %"
+		       PRIu64 " evicted unread\n", name, seq, behind, missed);
+	cp->n++;
+	return 0;
+}
+
 int et_cmd_status(int argc, char **argv)
 {
 	struct read_args ra = { .spool = ET_DEFAULT_SPOOL };
 	struct et_spool_stats st;
+	struct cursor_print cp = { .st = &st };
 	struct et_spool *sp;
 	int rc;
 
@@ -326,17 +360,20 @@ int et_cmd_status(int argc, char **argv)
 	if (!sp)
 		return ET_EXIT_ERROR;
 	rc = et_spool_stats(sp, &st);
-	if (rc)
+	if (rc) {
 		et_err("%s", et_spool_error(sp));
-	et_spool_close(sp);
-	if (rc)
+		et_spool_close(sp);
 		return ET_EXIT_ERROR;
+	}
+	cp.json = ra.json;
 	if (ra.json) {
 		printf("{\"spool\":{\"records\":%" PRIu64 ",\"first_seq\":%"
 		       PRIu64 ",\"last_seq\":%" PRIu64 ",\"evicted\":%" PRIu64
-		       ",\"map_size\":%" PRIu64 ",\"used\":%" PRIu64 "},"
-		       "\"agent\":", st.records, st.first_seq, st.last_seq,
+		       ",\"map_size\":%" PRIu64 ",\"used\":%" PRIu64
+		       ",\"cursors\":[", st.records, st.first_seq, st.last_seq,
 		       st.evicted, st.map_size, st.used);
+		rc = et_spool_cursor_foreach(sp, print_cursor, &cp);
+		printf("]},\"agent\":");
 		fflush(stdout);
 		if (!et_status_print(ra.spool, "json", stdout))
 			puts("null}");
@@ -348,8 +385,12 @@ int et_cmd_status(int argc, char **argv)
 		       " KiB used of %" PRIu64 " KiB\n", ra.spool, st.records,
 		       st.first_seq, st.last_seq, st.evicted, st.used >> 10,
 		       st.map_size >> 10);
+		rc = et_spool_cursor_foreach(sp, print_cursor, &cp);
 		if (!et_status_print(ra.spool, "txt", stdout))
 			puts("agent     not running on this spool");
 	}
-	return ET_EXIT_OK;
+	if (rc)
+		et_err("%s", et_spool_error(sp));
+	et_spool_close(sp);
+	return rc ? ET_EXIT_ERROR : ET_EXIT_OK;
 }

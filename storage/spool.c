@@ -8,16 +8,27 @@
  *              included, where MDB_INTEGERKEY would mean a 32-bit size_t);
  *              value: one encoded record.
  *   "meta"     "format" = "edgetrace-spool 1", "next_seq", "evicted".
+ *   "cursors"  key: a consumer's name ("upload", "export.ssh"); value: the
+ *              u64 sequence number it reads next. A cursor set by the
+ *              process that appends is written in the same transaction as
+ *              the records queued before it, so it never names a record
+ *              that a crash could take back.
  *
  * Writes. Records are queued in memory and written as one transaction per
  * group (group commit): one B-tree append path and one meta page update
  * for many records, which is what keeps the bytes written to flash per
  * record low. Keys only grow, so every put is MDB_APPEND.
  *
- * Durability. The environment is opened with MDB_NOSYNC: a commit is in
- * the page cache (it survives kill -9 of the agent) and et_spool_sync(),
- * called every CONFIG_SPOOL_SYNC_MS, flushes it to the device. That bounds
- * what a power cut can take to one sync interval; see docs/record-format.md.
+ * Durability. The environment is opened with MDB_NOMETASYNC: each commit
+ * writes its pages and fdatasync()s them before it writes the new meta
+ * page, which is synced by the next commit's fdatasync or by
+ * et_spool_sync(), called every CONFIG_SPOOL_SYNC_MS. A power cut can
+ * therefore take back at most the commits since the last sync, and never
+ * leaves a meta page pointing at pages that did not reach the device.
+ * MDB_NOSYNC, which would save the per-commit fdatasync, gives no such
+ * order: tests/unit/test_powercut.c rebuilds every state a cut can leave
+ * and fails with it. A new spool is built aside and renamed into place
+ * (create_env), so even a cut during creation leaves no broken file.
  *
  * Full map. LMDB reuses a page freed by transaction N only from
  * transaction N+2 on (N+1 may still be read through the previous meta
@@ -33,6 +44,7 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +62,13 @@
 #define PENDING_MAX		(256 * 1024)
 #define READ_CHUNK		1024
 #define EVICT_RETRIES		8
+#define NEW_DIR			".new"	/* where a new spool is made */
 
 struct et_spool {
 	MDB_env *env;
 	MDB_dbi records;
 	MDB_dbi meta;
+	MDB_dbi cursors;
 	int readonly;
 	uint64_t next_seq;	/* seq of the next record queued */
 	uint64_t evicted;
@@ -70,6 +84,13 @@ struct et_spool {
 	size_t pending_len;
 	unsigned int pending_n;
 	uint64_t pending_first;	/* seq of the first queued record */
+	int create;		/* the directory has no spool yet */
+	/* cursor moves queued with the group */
+	struct {
+		char name[ET_CURSOR_NAME_MAX + 1];
+		uint64_t seq;
+	} moves[ET_CURSORS_MAX];
+	unsigned int moves_n;
 	char err[256];
 };
 
@@ -140,6 +161,7 @@ static int prepare_dir(struct et_spool *sp, const char *dir)
 			return fail(sp, "cannot create spool directory '%s': "
 				    "%s (its parent must exist and be writable)",
 				    dir, strerror(errno));
+		sp->create = 1;
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -156,18 +178,20 @@ static int prepare_dir(struct et_spool *sp, const char *dir)
 		return fail(sp, "cannot read spool directory '%s': %s", dir,
 			    strerror(errno));
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, NEW_DIR))
 			entries++;
 	closedir(d);
 	if (entries)
 		return fail(sp, "'%s' is not an edgetrace spool and not empty: "
 			    "give a new or empty directory for --spool", dir);
+	sp->create = 1;
 	return 0;
 }
 
 static int open_env(struct et_spool *sp, const char *dir)
 {
-	unsigned int flags = MDB_NOSYNC | MDB_NORDAHEAD | MDB_NOTLS;
+	unsigned int flags = MDB_NOMETASYNC | MDB_NORDAHEAD | MDB_NOTLS;
 	int rc;
 
 	rc = mdb_env_create(&sp->env);
@@ -219,6 +243,12 @@ static int open_dbs(struct et_spool *sp, const char *dir)
 	rc = mdb_dbi_open(txn, "records", create, &sp->records);
 	if (rc)
 		goto not_spool;
+	/* spools made before cursors existed have no such database */
+	rc = mdb_dbi_open(txn, "cursors", create, &sp->cursors);
+	if (rc == MDB_NOTFOUND && sp->readonly)
+		sp->cursors = 0;
+	else if (rc)
+		goto not_spool;
 	meta_get_u64(txn, sp->meta, "evicted", &sp->evicted);
 	if (meta_get_u64(txn, sp->meta, "next_seq", &sp->next_seq))
 		sp->next_seq = 1;
@@ -232,6 +262,64 @@ not_spool:
 	mdb_txn_abort(txn);
 	return fail(sp, "'%s' is not an edgetrace spool (%s)", dir,
 		    mdb_strerror(rc));
+}
+
+static void remove_new(const char *tmp)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", tmp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", tmp);
+	unlink(path);
+	rmdir(tmp);
+}
+
+/*
+ * Make a new spool atomically: LMDB writes a new environment's meta pages
+ * without syncing them, so a power cut in the first second could leave a
+ * data.mdb that is not an LMDB file. Build it in NEW_DIR, sync it, and
+ * rename it into place; a leftover NEW_DIR is a creation that was cut.
+ */
+static int create_env(struct et_spool *sp, const char *dir)
+{
+	char tmp[4096], from[4200], to[4200];
+	int rc, dfd;
+
+	snprintf(tmp, sizeof(tmp), "%s/" NEW_DIR, dir);
+	remove_new(tmp);
+	if (mkdir(tmp, 0700) < 0)
+		return fail(sp, "cannot create '%s': %s", tmp, strerror(errno));
+	if (open_env(sp, tmp) || open_dbs(sp, tmp))
+		goto out;
+	rc = mdb_env_sync(sp->env, 1);
+	if (rc) {
+		fail(sp, "cannot flush new spool '%s': %s", tmp,
+		     mdb_strerror(rc));
+		goto out;
+	}
+	mdb_env_close(sp->env);
+	sp->env = NULL;
+	snprintf(from, sizeof(from), "%s/data.mdb", tmp);
+	snprintf(to, sizeof(to), "%s/data.mdb", dir);
+	if (rename(from, to) < 0) {
+		fail(sp, "cannot move the new spool into '%s': %s", dir,
+		     strerror(errno));
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	remove_new(tmp);
+	return 0;
+out:
+	if (sp->env)
+		mdb_env_close(sp->env);
+	sp->env = NULL;
+	remove_new(tmp);
+	return -1;
 }
 
 /* Commit queue and eviction thresholds, from the map size. */
@@ -261,7 +349,8 @@ struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 	sp->readonly = o->readonly;
 	sp->map_size = o->map_size;
 	sp->commit_events = o->commit_events ? o->commit_events : 1;
-	if (prepare_dir(sp, dir) || open_env(sp, dir) || open_dbs(sp, dir))
+	if (prepare_dir(sp, dir) || (sp->create && create_env(sp, dir)) ||
+	    open_env(sp, dir) || open_dbs(sp, dir))
 		goto out_fail;
 	find_map(sp, dir);
 	if (!sp->readonly) {
@@ -319,6 +408,8 @@ static int put_pending(struct et_spool *sp, MDB_txn *txn)
 	size_t off = 0;
 	int rc;
 
+	if (!sp->pending_n)	/* only cursor moves: next_seq is not ours */
+		return 0;
 	rc = mdb_cursor_open(txn, sp->records, &cur);
 	if (rc)
 		return rc;
@@ -339,6 +430,16 @@ static int put_pending(struct et_spool *sp, MDB_txn *txn)
 	mdb_cursor_close(cur);
 	if (!rc)
 		rc = meta_put_u64(txn, sp->meta, "next_seq", sp->next_seq);
+	return rc;
+}
+
+static int put_moves(struct et_spool *sp, MDB_txn *txn)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < sp->moves_n && !rc; i++)
+		rc = meta_put_u64(txn, sp->cursors, sp->moves[i].name,
+				  sp->moves[i].seq);
 	return rc;
 }
 
@@ -406,6 +507,8 @@ static int write_group(struct et_spool *sp, size_t *used)
 	if (rc)
 		return rc;
 	rc = put_pending(sp, txn);
+	if (!rc)
+		rc = put_moves(sp, txn);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -433,7 +536,7 @@ int et_spool_commit(struct et_spool *sp)
 	size_t used = 0;
 	int rc, tries;
 
-	if (!sp->pending_n)
+	if (!sp->pending_n && !sp->moves_n)
 		return 0;
 	for (tries = 0; tries < EVICT_RETRIES; tries++) {
 		rc = write_group(sp, &used);
@@ -448,6 +551,7 @@ int et_spool_commit(struct et_spool *sp)
 			    sp->pending_n, mdb_strerror(rc));
 	sp->pending_len = 0;
 	sp->pending_n = 0;
+	sp->moves_n = 0;
 	if (used > sp->high_water) {
 		rc = evict(sp, used - sp->low_water);
 		if (rc)
@@ -651,6 +755,140 @@ int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq)
 	mdb_txn_abort(txn);
 	*seq = lo;
 	return 0;
+}
+
+/* Cursors. */
+
+static int check_cursor_name(struct et_spool *sp, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > ET_CURSOR_NAME_MAX)
+		return fail(sp, "cursor name '%s' must be 1 to %d characters",
+			    name, ET_CURSOR_NAME_MAX);
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-' || *p == '.'))
+			return fail(sp, "cursor name '%s' may use only a-z, 0-9, "
+				    "'_', '-' and '.'", name);
+	return 0;
+}
+
+int et_spool_cursor_get(struct et_spool *sp, const char *name, uint64_t *seq)
+{
+	MDB_txn *txn;
+	int rc;
+
+	*seq = 0;
+	if (check_cursor_name(sp, name))
+		return -1;
+	for (unsigned int i = 0; i < sp->moves_n; i++)
+		if (!strcmp(sp->moves[i].name, name))
+			*seq = sp->moves[i].seq;
+	if (*seq || !sp->cursors)
+		return 0;
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	rc = meta_get_u64(txn, sp->cursors, name, seq);
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return fail(sp, "cannot read cursor '%s': %s", name,
+			    mdb_strerror(rc));
+	return 0;
+}
+
+/* Queue a move of cursor @name with the group. */
+static int queue_move(struct et_spool *sp, const char *name, uint64_t seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < sp->moves_n; i++)
+		if (!strcmp(sp->moves[i].name, name))
+			break;
+	if (i == ET_CURSORS_MAX)
+		return fail(sp, "more than %d cursors moved in one commit",
+			    ET_CURSORS_MAX);
+	snprintf(sp->moves[i].name, sizeof(sp->moves[i].name), "%s", name);
+	sp->moves[i].seq = seq;
+	if (i == sp->moves_n)
+		sp->moves_n++;
+	return 0;
+}
+
+/* The next sequence number the spool will assign, as committed. */
+static int committed_next(struct et_spool *sp, uint64_t *next)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	if (meta_get_u64(txn, sp->meta, "next_seq", next))
+		*next = 1;
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int et_spool_cursor_set(struct et_spool *sp, const char *name, uint64_t seq)
+{
+	uint64_t next = sp->next_seq;
+
+	if (sp->readonly)
+		return fail(sp, "spool is open read-only");
+	if (check_cursor_name(sp, name))
+		return -1;
+	/* another process may have appended since we opened */
+	if (!sp->pending_n && committed_next(sp, &next))
+		return -1;
+	if (seq > next)
+		return fail(sp, "cursor '%s' cannot move to %llu: the spool's "
+			    "last record is %llu", name,
+			    (unsigned long long)seq,
+			    (unsigned long long)next - 1);
+	if (queue_move(sp, name, seq))
+		return -1;
+	/* with records queued, it is committed with them */
+	return sp->pending_n ? 0 : et_spool_commit(sp);
+}
+
+int et_spool_cursor_foreach(struct et_spool *sp,
+			    int (*cb)(const char *name, uint64_t seq, void *arg),
+			    void *arg)
+{
+	char name[ET_CURSOR_NAME_MAX + 1];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, d;
+	uint64_t seq;
+	int rc, ret = 0;
+
+	if (!sp->cursors)
+		return 0;
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (!rc)
+		rc = mdb_cursor_open(txn, sp->cursors, &cur);
+	else
+		txn = NULL;
+	if (rc)
+		goto out;
+	while (!ret && !(rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))) {
+		if (k.mv_size > ET_CURSOR_NAME_MAX || d.mv_size != sizeof(seq))
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		memcpy(&seq, d.mv_data, sizeof(seq));
+		ret = cb(name, seq, arg);
+	}
+	mdb_cursor_close(cur);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return fail(sp, "cannot read the spool's cursors: %s",
+			    mdb_strerror(rc));
+	return ret;
 }
 
 const char *et_spool_error(const struct et_spool *sp)

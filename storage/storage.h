@@ -244,6 +244,36 @@ int et_capture_write(FILE *f, uint64_t seq, const uint8_t *rec, size_t len);
 int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
 		    size_t errlen);
 
+/*
+ * Named cursors: where a consumer of the spool (the uplink, an operator's
+ * repeated exports) reads next. They live in the spool's environment, so
+ * they survive restarts and are as durable as the records: a cursor moved
+ * by the process that appends is committed in the same transaction as the
+ * records queued before the move, and a cursor can never be set past the
+ * last record (et_spool_cursor_set fails). Records evicted before a
+ * consumer read them are those below first_seq: a cursor below it means
+ * first_seq - cursor records were lost to that consumer.
+ *
+ * Names: 1 to ET_CURSOR_NAME_MAX characters of a-z, 0-9, '_', '-', '.'.
+ */
+#define ET_CURSOR_NAME_MAX	32
+#define ET_CURSORS_MAX		8	/* cursors moved in one commit */
+
+/* *@seq = the cursor's next sequence number, 0 if it was never set. */
+int et_spool_cursor_get(struct et_spool *sp, const char *name, uint64_t *seq);
+
+/*
+ * Move cursor @name to @seq (the next record its consumer wants, at most
+ * last_seq + 1). With records queued, the move is committed with them;
+ * otherwise at once.
+ */
+int et_spool_cursor_set(struct et_spool *sp, const char *name, uint64_t seq);
+
+/* Call @cb for each cursor, by name, until it returns non-zero. */
+int et_spool_cursor_foreach(struct et_spool *sp,
+			    int (*cb)(const char *name, uint64_t seq, void *arg),
+			    void *arg);
+
 /* Commit what is queued, sync and close. Returns -1 if that failed. */
 int et_spool_close(struct et_spool *sp);
 

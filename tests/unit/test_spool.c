@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -413,6 +414,140 @@ static void not_a_spool(void)
 	CHECK(access(dir, F_OK) != 0);
 }
 
+struct cursor_list {
+	int n;
+	char names[4][ET_CURSOR_NAME_MAX + 1];
+	uint64_t seqs[4];
+};
+
+static int list_cb(const char *name, uint64_t seq, void *arg)
+{
+	struct cursor_list *l = arg;
+
+	if (l->n < 4) {
+		snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+		l->seqs[l->n] = seq;
+	}
+	l->n++;
+	return 0;
+}
+
+/*
+ * In a child process (LMDB forbids opening one environment twice in a
+ * process): open @dir (read-only if @ro) and either read cursor @name
+ * into the exit status (0 = unset, 1 = set to @seq, 2 = other) or, if
+ * @set, move it to @seq. Exits 3 on errors.
+ */
+static int in_child(const char *dir, int ro, const char *name, uint64_t seq,
+		    int set)
+{
+	struct et_spool *sp;
+	char err[512];
+	uint64_t c;
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sp = open_spool(dir, 1 << 20, ro, err);
+		if (!sp)
+			_exit(3);
+		if (set)
+			_exit(et_spool_cursor_set(sp, name, seq) ||
+			      et_spool_close(sp) ? 3 : 0);
+		if (et_spool_cursor_get(sp, name, &c))
+			_exit(3);
+		_exit(c == 0 ? 0 : c == seq ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Named cursors: unset reads 0; a move with records queued is committed
+ * with them (not before); a move past the last record is refused; bad
+ * names are refused; cursors survive reopen and are listed by name;
+ * another process that only moves its own cursor does not disturb the
+ * writer's sequence numbers.
+ */
+static void named_cursors(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct cursor_list l = { 0 };
+	struct et_spool *sp;
+	uint64_t seq, c;
+
+	path_for(dir, sizeof(dir), "cursors");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	CHECK_INT(0, et_spool_cursor_get(sp, "upload", &c));
+	CHECK_INT(0, c);
+	/* nothing stored yet: 1 is the next record, 2 is past it */
+	CHECK_INT(-1, et_spool_cursor_set(sp, "upload", 2));
+	CHECK(strstr(et_spool_error(sp), "cannot move to 2"));
+	for (uint32_t i = 1; i <= 150; i++)
+		CHECK_INT(0, et_spool_append(sp, rec, make_rec(rec, i, 0), &seq));
+	/* 100 committed, 50 queued: a move to 140 goes with the queue */
+	CHECK_INT(50, et_spool_pending(sp));
+	CHECK_INT(0, et_spool_cursor_set(sp, "upload", 140));
+	CHECK_INT(0, et_spool_cursor_get(sp, "upload", &c));
+	CHECK_INT(140, c);
+	CHECK_INT(0, in_child(dir, 1, "upload", 140, 0));	/* not yet */
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(1, in_child(dir, 1, "upload", 140, 0));
+	CHECK_INT(-1, et_spool_cursor_set(sp, "upload", 152));
+	if (et_spool_cursor_set(sp, "upload", 151))
+		CHECK_FAIL("set 151: %s", et_spool_error(sp));
+	CHECK_INT(-1, et_spool_cursor_set(sp, "Upload", 1));
+	CHECK(strstr(et_spool_error(sp), "a-z"));
+	CHECK_INT(-1, et_spool_cursor_set(sp, "", 1));
+	/* another process moves its own cursor; our numbering goes on */
+	CHECK_INT(0, in_child(dir, 0, "export.ssh", 100, 1));
+	CHECK_INT(3, in_child(dir, 0, "export.ssh", 152, 1));
+	CHECK_INT(0, et_spool_append(sp, rec, make_rec(rec, 151, 0), &seq));
+	CHECK_INT(151, seq);
+	CHECK_INT(0, et_spool_close(sp));
+	sp = open_spool(dir, 1 << 20, 1, err);
+	if (!sp)
+		CHECK_FAIL("reopen: %s", err);
+	CHECK_INT(0, et_spool_cursor_foreach(sp, list_cb, &l));
+	CHECK_INT(0, et_spool_close(sp));
+	CHECK_INT(2, l.n);
+	CHECK_STR("export.ssh", l.names[0]);
+	CHECK_INT(100, l.seqs[0]);
+	CHECK_STR("upload", l.names[1]);
+	CHECK_INT(151, l.seqs[1]);
+}
+
+/* A cut during creation leaves .new behind; the next open cleans it up. */
+static void creation_leftover(void)
+{
+	char dir[256], path[300], err[512];
+	struct et_spool *sp;
+	struct stat sb;
+	int fd;
+
+	path_for(dir, sizeof(dir), "leftover");
+	CHECK_INT(0, mkdir(dir, 0700));
+	snprintf(path, sizeof(path), "%s/.new", dir);
+	CHECK_INT(0, mkdir(path, 0700));
+	snprintf(path, sizeof(path), "%s/.new/data.mdb", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0);
+	CHECK_INT(5, write(fd, "torn!", 5));
+	close(fd);
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	CHECK_INT(0, et_spool_close(sp));
+	snprintf(path, sizeof(path), "%s/.new", dir);
+	CHECK_INT(-1, stat(path, &sb));
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	CHECK_INT(0, stat(path, &sb));
+}
+
 CHECK_MAIN_BEGIN("test_spool")
 	base = mkdtemp(tmpl);
 	if (!base) {
@@ -427,5 +562,7 @@ CHECK_MAIN_BEGIN("test_spool")
 	RUN(seek_after_eviction);
 	RUN(sync_releases_map_pages);
 	RUN(not_a_spool);
+	RUN(named_cursors);
+	RUN(creation_leftover);
 	rmrf(base);
 CHECK_MAIN_END
