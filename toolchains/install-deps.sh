@@ -23,6 +23,7 @@ PACKAGES="
 	python3 python3-kconfiglib
 	dpkg-dev gpgv debian-archive-keyring ca-certificates patch
 	m4
+	libsqlite3-dev zlib1g-dev
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
@@ -37,6 +38,8 @@ PACKAGES="
 #   dpkg-dev gpgv debian-archive-keyring: apt-get source, dpkg-source -x
 #   file xz-utils bzip2: unpacking source tarballs, checking binaries
 #   m4: elfutils' headers are plain C, but keep m4 for autotools fallbacks
+#   libsqlite3-dev zlib1g-dev: bench/spool.sh's SQLite baseline
+#     (bench/sqlite_insert.c, built with the host gcc: -lsqlite3 -lz)
 
 SOURCES_FILE=/etc/apt/sources.list.d/edgetrace-src.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
