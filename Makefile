@@ -132,6 +132,8 @@ BPF_SRCS-$(CONFIG_PROBE_FORK)$(CONFIG_PROBE_EXIT) += bpf/task.bpf.c
 BPF_SRCS-$(CONFIG_PROBE_CRED) += bpf/cred.bpf.c
 BPF_SRCS-$(CONFIG_PROBE_SIGNAL)$(CONFIG_PROBE_PTRACE) += bpf/signal.bpf.c
 BPF_SRCS-$(CONFIG_PROBE_MODULE) += bpf/module.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_FILE) += bpf/file.bpf.c
+BPF_SRCS-$(CONFIG_PROBE_NET) += bpf/net.bpf.c
 BPF_SRCS := $(BPF_SRCS-y) $(BPF_SRCS-yy)
 BPF_OBJS := $(patsubst bpf/%.c,$(O)/bpf/%.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
@@ -166,7 +168,7 @@ STORAGE_SRCS := storage/record.c storage/spool.c storage/capture.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
-	core/export.c
+	core/export.c core/output_io.c core/watch.c core/armor.c
 AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
 
 WARN := -Wall -Wextra -Werror
@@ -174,7 +176,7 @@ INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Ibpf
 TARGET_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -ffunction-sections \
 	-fdata-sections $(INCS) -isystem $(DEPS)/include -MMD -MP
 TARGET_LDFLAGS := -static -Wl,--gc-sections
-LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a)
+LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a libmbedcrypto.a)
 
 $(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
 	@echo "  CC      $@"
@@ -198,17 +200,20 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 # ----------------------------------------------------------------- tests
 
 comma := ,
-UNIT_TESTS := record spool powercut output event proctable container filter
+UNIT_TESTS := record spool powercut output event proctable container filter \
+	watch
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
 UNIT_DEPS-powercut := storage/record.c storage/spool.c
 # test_powercut logs LMDB's writes and syncs by wrapping them at link time
 UNIT_LDFLAGS-powercut := $(addprefix -Wl$(comma)--wrap=,pwrite writev fdatasync fsync)
-UNIT_DEPS-output := storage/record.c core/output.c
+UNIT_DEPS-output := storage/record.c core/output.c core/output_io.c
 UNIT_DEPS-event := core/event.c
+UNIT_DEPS-watch := core/watch.c core/event.c
 UNIT_DEPS-proctable := core/proctable.c
 UNIT_DEPS-container := core/container.c
-UNIT_DEPS-filter := storage/record.c core/filter.c
+UNIT_DEPS-filter := storage/record.c core/filter.c core/output.c \
+	core/output_io.c
 
 .SECONDEXPANSION:
 # The target build: the same compiler and flags as the agent.
@@ -242,7 +247,7 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 # The agent itself under ASan + UBSan (host only): the integration tests
 # run against it too.
 ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
-HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a)
+HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a libmbedcrypto.a)
 
 $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
 	@echo "  CC      $@ (ASan+UBSan)"
@@ -266,7 +271,8 @@ asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
 # tests/fuzz/corpus/<name>/, and fails on a crash, leak, timeout or UB;
 # the input that did it is left in $(O)/fuzz/<name>-crash-*.
 FUZZERS := filter record
-FUZZ_DEPS-filter := core/filter.c storage/record.c
+FUZZ_DEPS-filter := core/filter.c storage/record.c core/output.c \
+	core/output_io.c
 FUZZ_DEPS-record := storage/record.c
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \

@@ -21,7 +21,7 @@
 
 #include <linux/types.h>
 
-#define ET_ABI_VERSION		3
+#define ET_ABI_VERSION		4
 
 #define ET_COMM_LEN		16
 #define ET_PATH_MAX		4096	/* power of two: used as a mask */
@@ -43,6 +43,25 @@ enum et_event_type {
 	ET_EV_SIGNAL = 6,
 	ET_EV_PTRACE = 7,
 	ET_EV_MODULE = 8,
+	/* files (struct et_file) */
+	ET_EV_OPEN = 9,
+	ET_EV_UNLINK = 10,
+	ET_EV_RMDIR = 11,
+	ET_EV_RENAME = 12,
+	ET_EV_MKDIR = 13,
+	ET_EV_MKNOD = 14,
+	ET_EV_CHMOD = 15,
+	ET_EV_CHOWN = 16,
+	ET_EV_SYMLINK = 17,
+	ET_EV_LINK = 18,
+	ET_EV_TRUNCATE = 19,
+	ET_EV_CLOSE = 20,	/* a watched file's read/write totals */
+	/* sockets (struct et_net) */
+	ET_EV_CONNECT = 21,
+	ET_EV_ACCEPT = 22,
+	ET_EV_LISTEN = 23,
+	ET_EV_BIND = 24,
+	ET_EV_SOCK_CLOSE = 25,	/* a connection's byte totals and duration */
 	ET_EV_GAP = 31,
 };
 
@@ -183,6 +202,109 @@ struct et_ptrace {
 struct et_module {
 	struct et_hdr hdr;
 	char name[ET_MODULE_NAME_LEN];
+};
+
+/*
+ * Watch event classes (--watch "create,write=/etc"): bit i of a watch's
+ * mask. A file event is reported when the longest watched prefix of its
+ * path has the event's class in its mask (docs/file-monitoring.md).
+ */
+enum et_watch_class {
+	ET_W_CREATE = 0,	/* open/creat that created the file */
+	ET_W_MKDIR,
+	ET_W_MKNOD,
+	ET_W_DELETE,		/* unlink */
+	ET_W_RMDIR,
+	ET_W_RENAME,
+	ET_W_ATTRIB,		/* chmod, chown */
+	ET_W_SYMLINK,
+	ET_W_LINK,
+	ET_W_OPEN,		/* any successful open, read-only included */
+	ET_W_WRITE,		/* open with write intent, truncate */
+	ET_W_NR
+};
+
+/* et_file.flags */
+#define ET_FILE_CREATED		(1u << 0)	/* open created the file (set by
+						   the agent from fmode) */
+#define ET_FILE_PATH_REL	(1u << 1)	/* path could not be made absolute */
+#define ET_FILE_PATH2_REL	(1u << 2)	/* the same for path2 */
+#define ET_FILE_PATH_TRUNC	(1u << 3)	/* a path was cut */
+#define ET_FILE_DIRFD		(1u << 4)	/* resolved through a dirfd */
+
+/*
+ * A file operation that succeeded. data[] holds path, NUL, path2, NUL:
+ * path is the file operated on (for rename the old name, for link and
+ * symlink the new link); path2 the second path (rename: the new name;
+ * link: the existing file; symlink: the target, as given). Paths are
+ * absolute when they could be made so (flags say when not) and not
+ * normalised: the agent removes "." and ".." lexically.
+ */
+struct et_file {
+	struct et_hdr hdr;
+	__u32 flags;		/* ET_FILE_* */
+	__s32 fd;		/* open: the new fd; fchmod/ftruncate/close: it */
+	__u32 open_flags;	/* open: O_* */
+	__u32 mode;		/* open/mkdir/mknod: mode; chmod: new mode */
+	__u32 dev;		/* mknod: device number (new_encode_dev) */
+	__u32 uid, gid;		/* chown: new owner, -1 when unchanged */
+	__u32 path_len;		/* without the NUL */
+	__u32 path2_len;	/* without the NUL; 0 when there is none */
+	__u32 fmode;		/* open: the file's f_mode (FMODE_CREATED) */
+	__u64 size;		/* truncate: the new length */
+	__u64 rbytes, wbytes;	/* close: bytes read and written */
+	char data[2 * ET_PATH_MAX];
+};
+
+#define ET_FILE_FIXED_SIZE	(sizeof(struct et_file) - 2 * ET_PATH_MAX)
+
+/* et_net.flags */
+#define ET_NET_INPROGRESS	(1u << 0)	/* connect returned EINPROGRESS */
+#define ET_NET_COMPLETED	(1u << 1)	/* the later outcome of such */
+#define ET_NET_NOBYTES		(1u << 2)	/* sock_close: UDP/unix bytes not
+						   countable on this kernel */
+
+#define ET_UNIX_PATH_MAX	108
+
+/*
+ * A socket operation that succeeded (connect: also failures, and the
+ * outcome of a non-blocking connect), or a connection's end. Addresses in
+ * network byte order, IPv4 in the first 4 bytes; ports in host order.
+ */
+struct et_net {
+	struct et_hdr hdr;
+	__u32 flags;		/* ET_NET_* */
+	__s32 fd;
+	__s32 result;		/* connect: 0 or -errno */
+	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
+	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 proto;		/* IPPROTO_TCP, IPPROTO_UDP; 0 for unix */
+	__u16 sport, dport;
+	__u16 pad;
+	__u32 backlog;		/* listen */
+	__u8 saddr[16], daddr[16];
+	__u64 sent, received;	/* sock_close: payload bytes */
+	__u64 duration_ns;	/* sock_close: since connect/accept */
+	char path[ET_UNIX_PATH_MAX];	/* unix: the socket's path, "@" abstract */
+};
+
+/*
+ * The watches map: an LPM trie keyed by path prefix. A watch on /etc is
+ * stored as "/etc/" (prefixlen 40); a path is looked up with a "/"
+ * appended, so /etc itself, /etc/passwd and /etc/x/y match and /etcfoo
+ * does not. Paths longer than the key are matched on their first bytes.
+ */
+#define ET_WATCH_KEY_MAX	256
+
+/* The kernel-side filter's sets in use (rodata et_kf_flags). */
+#define ET_KF_PIDS_FLAG		(1u << 0)
+#define ET_KF_COMMS_FLAG	(1u << 1)
+#define ET_KF_UIDS_FLAG		(1u << 2)
+#define ET_KF_PATHS_FLAG	(1u << 3)
+
+struct et_watch_key {
+	__u32 prefixlen;	/* in bits */
+	char path[ET_WATCH_KEY_MAX];
 };
 
 #endif /* EDGETRACE_BPF_ABI_H */

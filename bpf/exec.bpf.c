@@ -14,20 +14,12 @@
  * script bprm->file is the interpreter and bprm->filename the script as
  * passed.
  */
-#include "common.bpf.h"
+#include "path.bpf.h"
 
-/*
- * Per-CPU scratch: the event being built and the path assembly buffer.
- * The path walk keeps its write position in the map, not in a register:
- * a value loaded from a map is an unknown scalar to the verifier, so the
- * states of successive iterations compare equal and are pruned, instead of
- * one state per possible offset (which makes the program too complex to
- * load). Every use of the position is masked into the buffer.
- */
+/* Per-CPU scratch: the event being built and the path walk. */
 struct exec_scratch {
 	struct et_exec ev;
-	__u32 pos;
-	char path[ET_PATH_MAX * 2];
+	struct et_pathwalk w;
 };
 
 struct {
@@ -36,73 +28,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_scratch);
 } exec_scratch SEC(".maps");
-
-#define NAME_MASK	255	/* a component longer than this is cut */
-#define PATH_MASK	(ET_PATH_MAX - 1)
-
-/* Prepend "/" @name to the path being built; 0 when it is full. */
-static __always_inline int prepend(struct exec_scratch *s, struct qstr *name)
-{
-	__u32 len = name->len & NAME_MASK;
-	__u32 pos = *(volatile __u32 *)&s->pos;
-
-	if (len + 2 > pos)	/* keep s->path[0] free: paths stay < 4095 */
-		return 0;
-	pos -= len + 1;
-	bpf_probe_read_kernel(&s->path[(pos + 1) & PATH_MASK], len, name->name);
-	s->path[pos & PATH_MASK] = '/';
-	*(volatile __u32 *)&s->pos = pos;
-	return 1;
-}
-
-/*
- * Write the path of (@vfsmnt, @dentry) right-aligned into s->path, ending
- * with a NUL at s->path[ET_PATH_MAX - 1], and leave its start in s->pos.
- * Components are prepended walking up the dentry chain; at a mount's root
- * we continue from its mountpoint in the parent mount, until the root of
- * the mount tree.
- */
-static __always_inline void resolve_path(struct exec_scratch *s,
-					 struct vfsmount *vfsmnt,
-					 struct dentry *dentry, __u32 *flags,
-					 __u32 trunc_flag)
-{
-	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
-	struct mount *mnt = (void *)vfsmnt - mnt_off;
-	int i;
-
-	s->path[ET_PATH_MAX - 1] = '\0';
-	s->pos = ET_PATH_MAX - 1;
-	for (i = 0; i < CONFIG_EXEC_PATH_DEPTH; i++) {
-		struct dentry *root = ET_READ_PTR(vfsmnt, mnt_root);
-		struct dentry *parent = ET_READ_PTR(dentry, d_parent);
-		struct qstr name;
-
-		if (dentry == root) {
-			struct mount *up = ET_READ_PTR(mnt, mnt_parent);
-
-			if (up == mnt)
-				goto done;
-			dentry = ET_READ_PTR(mnt, mnt_mountpoint);
-			mnt = up;
-			vfsmnt = (void *)up + mnt_off;
-			continue;
-		}
-		if (dentry == parent)	/* root of a detached tree */
-			goto done;
-		name.len = BPF_CORE_READ(dentry, d_name.len);
-		name.name = ET_READ_PTR(dentry, d_name.name);
-		if (!prepend(s, &name))
-			break;
-		dentry = parent;
-	}
-	*flags |= trunc_flag;
-done:
-	if (s->pos == ET_PATH_MAX - 1) {	/* the root directory itself */
-		s->pos = ET_PATH_MAX - 2;
-		s->path[ET_PATH_MAX - 2] = '/';
-	}
-}
 
 /* argv into data[0, args_len): it always comes first. */
 static __always_inline void read_args(struct et_exec *ev)
@@ -129,16 +54,16 @@ static __always_inline void read_args(struct et_exec *ev)
 }
 
 /*
- * Append the path left in s->path by resolve_path at ev->data[@off], with
+ * Append the path left in s->w by et_resolve_path at ev->data[@off], with
  * its NUL. @off is below 2 * ET_PATH_MAX and the path below ET_PATH_MAX,
  * so the masked writes stay inside data[].
  */
 static __always_inline __u32 copy_path(struct exec_scratch *s, __u32 off)
 {
-	__u32 len = (ET_PATH_MAX - 1 - s->pos) & PATH_MASK;
+	__u32 len = et_path_len(&s->w);
 
 	bpf_probe_read_kernel(&s->ev.data[off & ET_EXEC_DATA_MASK], len + 1,
-			      &s->path[s->pos & PATH_MASK]);
+			      &s->w.path[s->w.pos & ET_PATH_MASK]);
 	return len;
 }
 
@@ -206,15 +131,16 @@ int et_exec(struct bpf_raw_tracepoint_args *ctx)
 	off += n;
 
 	file = ET_READ_PTR(bprm, file);
-	resolve_path(s, ET_READ_PTR(file, f_path.mnt),
-		     ET_READ_PTR(file, f_path.dentry), &ev->flags,
-		     ET_EXEC_EXE_TRUNC);
+	et_resolve_path(&s->w, ET_READ_PTR(file, f_path.mnt),
+			ET_READ_PTR(file, f_path.dentry), &ev->flags,
+			ET_EXEC_EXE_TRUNC);
 	exe_len = copy_path(s, off);
 	off += exe_len + 1;
 
 	fs = ET_READ_PTR(task, fs);
-	resolve_path(s, ET_READ_PTR(fs, pwd.mnt), ET_READ_PTR(fs, pwd.dentry),
-		     &ev->flags, ET_EXEC_CWD_TRUNC);
+	et_resolve_path(&s->w, ET_READ_PTR(fs, pwd.mnt),
+			ET_READ_PTR(fs, pwd.dentry), &ev->flags,
+			ET_EXEC_CWD_TRUNC);
 	cwd_len = copy_path(s, off);
 	off += cwd_len + 1;
 

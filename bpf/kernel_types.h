@@ -54,6 +54,16 @@ struct path {
 
 struct file {
 	struct path f_path;
+	unsigned int f_mode;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
 };
 
 struct mm_struct {
@@ -123,6 +133,7 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	struct fs_struct *fs;
+	struct files_struct *files;
 	const struct cred *cred;
 	struct signal_struct *signal;
 };
@@ -158,6 +169,92 @@ struct syscall_trace_enter {
 struct syscall_trace_exit {
 	int nr;
 	unsigned long ret;
+};
+
+/*
+ * Sockets (net.bpf.c). The addresses and ports of sock_common live in
+ * anonymous unions in the kernel; CO-RE finds them by name. skc_v6_* exist
+ * only with CONFIG_IPV6 (read under bpf_core_field_exists). file___net and
+ * inode___net are flavors of struct file and struct inode (CO-RE ignores
+ * the ___ suffix): the fields only the socket probes read.
+ */
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+};
+
+struct sock_common {
+	__u32 skc_daddr;
+	__u32 skc_rcv_saddr;
+	__u16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+	unsigned long skc_flags;	/* sk_flags: SOCK_DONE, ... */
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+	__u16 sk_type;
+	int sk_err;
+	struct socket *sk_socket;
+};
+
+struct inet_sock {
+	__u16 inet_sport;
+};
+
+/* The kernel's own per-connection totals (RFC 4898 names). */
+struct tcp_sock {
+	__u64 bytes_received;
+	__u64 bytes_acked;
+	__u64 bytes_sent;
+	__u64 bytes_retrans;
+	__u32 snd_una;
+	__u32 write_seq;
+	__u32 rcv_nxt;
+};
+
+struct socket {
+	short type;
+	struct file *file;
+	struct sock *sk;
+};
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[108];
+};
+
+struct unix_address {
+	int len;
+	struct sockaddr_un name[];
+};
+
+struct unix_sock {
+	struct unix_address *addr;
+	struct sock *peer;
+};
+
+struct inode___net {
+	unsigned short i_mode;
+};
+
+struct file___net {
+	void *private_data;
+	struct inode___net *f_inode;
+	struct {
+		struct {
+			long counter;
+		} refcnt;
+	} f_ref;		/* 6.13+: file_ref_t, one reference = 0 */
+	struct {
+		long counter;
+	} f_count;		/* before: atomic_long_t, one reference = 1 */
 };
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX

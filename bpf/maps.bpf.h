@@ -81,11 +81,80 @@ const volatile __u64 et_wakeup_bytes = 0;
 extern const volatile __u64 et_wakeup_bytes;
 #endif
 
+/*
+ * The kernel-side filter, from the run's --filter (core/filter.c
+ * et_filter_kernel): the event types wanted, and when set, the pids,
+ * comms and uids allowed. Checked on every event before it is counted as
+ * issued and sent; the file probe also checks it when a call starts.
+ */
+#define ET_KF_PIDS	ET_KF_PIDS_FLAG
+#define ET_KF_COMMS	ET_KF_COMMS_FLAG
+#define ET_KF_UIDS	ET_KF_UIDS_FLAG
+#define ET_KF_PATHS	ET_KF_PATHS_FLAG
+#define ET_KF_ENTRIES	16	/* = ET_KF_MAX of core/filter.h */
+
+#ifdef ET_DEFINE_MAPS
+const volatile __u32 et_kf_types = ~0u;
+const volatile __u32 et_kf_flags = 0;
+#else
+extern const volatile __u32 et_kf_types;
+extern const volatile __u32 et_kf_flags;
+#endif
+
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_KF_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u8);
+} kf_pids SEC(".maps");
+
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_KF_ENTRIES);
+	__type(key, char[ET_COMM_LEN]);
+	__type(value, __u8);
+} kf_comms SEC(".maps");
+
+ET_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_KF_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u8);
+} kf_uids SEC(".maps");
+
+/* Does the filter let an event of @type from @pid / @comm through? */
+static __always_inline int et_wanted(__u32 type, __u32 pid, const char *comm)
+{
+	char key[ET_COMM_LEN] = {};
+	__u32 uid;
+
+	if (!(et_kf_types & (1u << (type & 31))))
+		return 0;
+	if ((et_kf_flags & ET_KF_PIDS) && !bpf_map_lookup_elem(&kf_pids, &pid))
+		return 0;
+	if (et_kf_flags & ET_KF_COMMS) {
+		/* the same bytes as the agent's key: up to the NUL, padded */
+		bpf_probe_read_kernel_str(key, sizeof(key), comm);
+		if (!bpf_map_lookup_elem(&kf_comms, key))
+			return 0;
+	}
+	if (et_kf_flags & ET_KF_UIDS) {
+		uid = (__u32)bpf_get_current_uid_gid();
+		if (!bpf_map_lookup_elem(&kf_uids, &uid))
+			return 0;
+	}
+	return 1;
+}
+
 /* Send an event of @size bytes; on a full ring, count it and move on. */
 static __always_inline void et_output(void *ev, __u64 size)
 {
+	const struct et_hdr *h = ev;
 	__u64 flags = 0;
 
+	if ((et_kf_types != ~0u || et_kf_flags) &&
+	    !et_wanted(h->type, h->pid, h->comm))
+		return;
 	et_count(ET_STAT_ISSUED);
 	if (et_wakeup_bytes)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "storage.h"
+#include "output_io.h"
 
 #define ET_DEFAULT_SPOOL	"/var/lib/edgetrace/spool"
 
@@ -19,6 +20,7 @@ enum {
 	ET_EXIT_OK = 0,
 	ET_EXIT_ERROR = 1,	/* a runtime failure, reported on stderr */
 	ET_EXIT_USAGE = 2,	/* bad command line */
+	ET_EXIT_MISSING = 3,	/* import: records did not arrive (listed) */
 };
 
 /* Commands: argv[0] is the command's name. */
@@ -26,6 +28,7 @@ int et_cmd_run(int argc, char **argv);
 int et_cmd_query(int argc, char **argv);
 int et_cmd_status(int argc, char **argv);
 int et_cmd_export(int argc, char **argv);
+int et_cmd_import(int argc, char **argv);
 
 /* A capture file to read ("-": stdin), or NULL after saying why. */
 FILE *et_capture_open(const char *path);
@@ -52,6 +55,56 @@ void et_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int et_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Armored export (armor.c; the line grammar is in docs/record-format.md,
+ * "Armored export"). Each range of sequence numbers is sent as a BEGIN
+ * line declaring it, a line per record, GONE lines for the seqs the
+ * spool no longer has, and an END line. et_armor_record writes the GONE
+ * line for the seqs it skips, et_armor_end for those left before the end.
+ * Each returns -1 when the write failed.
+ */
+struct et_armor {
+	FILE *f;
+	uint64_t first, last;	/* the open range, as in its BEGIN line */
+	uint64_t next;		/* the next seq to send or declare gone */
+	uint64_t count;		/* records sent in the open range */
+	uint64_t sections;	/* ranges begun */
+	int open;
+};
+
+int et_armor_begin(struct et_armor *a, uint64_t first, uint64_t last);
+int et_armor_record(struct et_armor *a, uint64_t seq, const uint8_t *rec,
+		    size_t len);
+int et_armor_end(struct et_armor *a);
+/* A stream with nothing in it: "BEGIN 0 0" and "END 0 0 0". */
+int et_armor_empty(FILE *f);
+
+/*
+ * A list of sequence numbers, "17,200-203": into sorted, merged ranges
+ * in a malloc'ed array. -1 if it is not such a list (or out of memory).
+ */
+struct et_seq_range {
+	uint64_t first, last;
+};
+
+int et_parse_seqs(const char *s, struct et_seq_range **v, size_t *n);
+
+/*
+ * Progress of a long export or import: one line on stderr, rewritten at
+ * most four times a second, when stderr is a terminal that is not also
+ * standard output (then it would be mixed into the output).
+ */
+struct et_progress {
+	const char *verb;
+	uint64_t next_ns;
+	int on, shown;
+};
+
+void et_progress_start(struct et_progress *p, const char *verb);
+void et_progress(struct et_progress *p, uint64_t records, uint64_t bytes);
+/* Erase the line, so that what follows starts on a clean one. */
+void et_progress_end(struct et_progress *p);
+
 /* The spool options from Kconfig. */
 void et_spool_defaults(struct et_spool_opts *o);
 
@@ -59,7 +112,16 @@ void et_spool_defaults(struct et_spool_opts *o);
 struct et_probes;
 typedef int (*et_event_fn)(void *ctx, void *data, size_t size);
 
-struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
+struct et_watches;
+struct et_kfilter;
+
+struct et_probe_opts {
+	const struct et_watches *watches;	/* file watches, or NULL */
+	const struct et_kfilter *kfilter;	/* kernel-side filter, or NULL */
+};
+
+struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
+				 const struct et_probe_opts *o, char *err,
 				 size_t errlen);
 int et_probes_epoll_fd(struct et_probes *p);
 /* Consume what is in the ring; returns events handled or -errno. */
@@ -103,7 +165,19 @@ void et_probes_close(struct et_probes *p);
  */
 struct et_scratch {
 	char tty[40];
+	char path[4096], path2[4096];	/* normalised file paths */
 };
+
+/*
+ * Remove "." and ".." components and repeated slashes from the absolute
+ * path @in (@len bytes) lexically, into @out (at least @len + 1 bytes);
+ * returns the new length. ".." at the root stays at the root.
+ */
+size_t et_path_normalize(const char *in, size_t len, char *out);
+
+/* The f_mode bit of a file its open created, on the running kernel. */
+uint32_t et_fmode_created(void);
+
 
 int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
 		       struct et_record *r, struct et_scratch *scratch);
@@ -126,7 +200,7 @@ void et_enrich_free(struct et_enricher *e);
 struct et_agent_status {
 	uint64_t started, updated;	/* ns since the epoch */
 	uint64_t rss_kib, peak_rss_kib;
-	char active[512], inactive[256];
+	char active[2048], inactive[1024];
 	struct et_bpf_memory mem;
 	uint64_t issued, recorded, malformed, gaps;
 	uint64_t drops[8];

@@ -6,8 +6,16 @@
  * raw writes a capture file (storage.h): the records' own bytes, framed
  * with their sequence numbers and a CRC, which `query --file` and `run
  * --replay` read back. jsonl writes the JSON lines of `query --json`.
+ * armor writes checksummed text lines for a serial console (armor.c),
+ * which `edgetrace import` turns back into a capture file.
  * The spool is read in short read transactions (et_spool_foreach), so a
  * long export does not hold LMDB's freed pages from the agent.
+ *
+ * What is exported is one or more ranges of sequence numbers: one from
+ * --from-seq (or --since) to --to-seq, or the list of --seqs. An armored
+ * export declares each range in a BEGIN line before its records, so it
+ * ends at the spool's newest record when the export starts; a raw or
+ * jsonl export without --to-seq also takes records that arrive meanwhile.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,16 +29,28 @@
 
 static const char export_usage[] =
 "usage: edgetrace export [--spool DIR] [--since T] [--from-seq N]\n"
-"                        [--format raw|jsonl]\n"
+"                        [--to-seq N] [--seqs LIST] [--format raw|jsonl|armor]\n"
 "\n"
 "Write the spool's records to standard output, oldest first.\n"
 "\n"
 "  --spool DIR     spool directory (default " ET_DEFAULT_SPOOL ")\n"
 "  --since T       start at the first event at or after T (as in query)\n"
 "  --from-seq N    start at sequence number N (to resume an export)\n"
+"  --to-seq N      stop after sequence number N\n"
+"  --seqs LIST     only these sequence numbers, as 'edgetrace import' lists\n"
+"                  the missing ones: 17,200-203,2999 (not with --since,\n"
+"                  --from-seq or --to-seq)\n"
 "  --format F      raw: a capture file, for query --file and run --replay\n"
-"                  (the default); jsonl: JSON lines as query --json\n"
-"  -h, --help      show this help\n";
+"                  (the default); jsonl: JSON lines as query --json;\n"
+"                  armor: checksummed text lines for a serial console,\n"
+"                  which 'edgetrace import' turns back into a capture file,\n"
+"                  listing the sequence numbers that did not arrive\n"
+"  -h, --help      show this help\n"
+"\n"
+"With --since, an armored export sends every record from the first event\n"
+"at or after T on, and stops at the newest record when it starts.\n"
+"Progress is shown on stderr when it is a terminal (and not the one the\n"
+"export goes to).\n";
 
 FILE *et_capture_open(const char *path)
 {
@@ -48,11 +68,19 @@ void et_capture_close(FILE *f)
 		fclose(f);
 }
 
+enum export_format { FMT_RAW, FMT_JSONL, FMT_ARMOR };
+
 struct export_state {
-	int jsonl;
+	enum export_format fmt;
 	uint64_t since;
-	uint64_t last;
+	uint64_t to;		/* the range's last seq */
+	uint64_t first;		/* armor: the range's declared first, or 0 */
+	uint64_t last;		/* the last seq written */
+	uint64_t records, bytes;
 	int bad;
+	int major;		/* a record of a newer format stopped it */
+	struct et_armor ar;
+	struct et_progress pg;
 };
 
 static int export_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
@@ -61,26 +89,95 @@ static int export_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 	struct et_record r = { .seq = seq };
 	enum et_decode_status st;
 
+	if (seq > x->to)
+		return 1;
 	st = et_record_decode(rec, len, &r);
 	if (st) {
 		et_err("record %" PRIu64 ": %s", seq, et_decode_strerror(st));
 		x->bad++;
-		return st == ET_DEC_MAJOR;
+		x->major = st == ET_DEC_MAJOR;
+		return x->major;
 	}
-	if (r.ts < x->since)
+	/* armor: once started, every record, so that the range has no holes */
+	if (r.ts < x->since && !x->ar.open)
 		return 0;
 	x->last = seq;
-	if (x->jsonl) {
+	x->records++;
+	x->bytes += len;
+	et_progress(&x->pg, x->records, x->bytes);
+	switch (x->fmt) {
+	case FMT_JSONL:
 		et_print_json(stdout, &r);
 		return 0;
+	case FMT_ARMOR:
+		if (!x->ar.open && et_armor_begin(&x->ar, x->first ? x->first :
+						  seq, x->to))
+			return -1;
+		return et_armor_record(&x->ar, seq, rec, len) ? -1 : 0;
+	default:
+		return et_capture_write(stdout, seq, rec, len) ? -1 : 0;
 	}
-	return et_capture_write(stdout, seq, rec, len) ? -1 : 0;
+}
+
+/*
+ * The records from @first (0: the oldest) to @last. An armored range
+ * whose first seq is @exact starts its BEGIN line there even when the
+ * spool no longer has it: the records it lacks are then declared gone.
+ */
+static int export_range(struct et_spool *sp, struct export_state *x,
+			uint64_t first, uint64_t last, int exact)
+{
+	int rc;
+
+	x->to = last;
+	x->first = exact ? first : 0;
+	rc = et_spool_foreach(sp, first, export_one, x);
+	if (rc < 0)
+		return -1;
+	if (x->fmt != FMT_ARMOR || x->major)
+		return 0;
+	if (!x->ar.open && exact && first <= last &&
+	    et_armor_begin(&x->ar, first, last))
+		return -1;
+	return x->ar.open ? et_armor_end(&x->ar) : 0;
 }
 
 struct export_args {
-	const char *spool, *since, *format;
-	uint64_t from;
+	const char *spool, *since, *format, *seqs;
+	uint64_t from, to;
 };
+
+/* --from-seq and --to-seq: a sequence number. */
+static int parse_seq(const char *opt, const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (*end || end == s || *s == '-' || errno)
+		return -et_usage_error("export", "%s '%s' is not a sequence "
+				       "number", opt, s);
+	return 0;
+}
+
+static int check_export_args(struct export_args *ea)
+{
+	if (ea->seqs && (ea->since || ea->from || ea->to))
+		return -et_usage_error("export", "give --seqs, or --since, "
+				       "--from-seq and --to-seq, not both");
+	if (ea->to && ea->from > ea->to)
+		return -et_usage_error("export", "--to-seq %" PRIu64 " is "
+				       "before --from-seq %" PRIu64, ea->to,
+				       ea->from);
+	if (strcmp(ea->format, "raw") && strcmp(ea->format, "jsonl") &&
+	    strcmp(ea->format, "armor"))
+		return -et_usage_error("export", "unknown format '%s': give "
+				       "raw, jsonl or armor", ea->format);
+	if (!strcmp(ea->format, "raw") && isatty(STDOUT_FILENO))
+		return -et_usage_error("export", "raw output is binary: "
+				       "redirect it to a file or a pipe");
+	return 0;
+}
 
 static int parse_export_args(int argc, char **argv, struct export_args *ea)
 {
@@ -88,12 +185,13 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		{ "spool", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "from-seq", required_argument, NULL, 'f' },
+		{ "to-seq", required_argument, NULL, 't' },
+		{ "seqs", required_argument, NULL, 'q' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char *end;
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -101,12 +199,14 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		case 's': ea->spool = optarg; break;
 		case 'S': ea->since = optarg; break;
 		case 'F': ea->format = optarg; break;
+		case 'q': ea->seqs = optarg; break;
 		case 'f':
-			ea->from = strtoull(optarg, &end, 10);
-			if (*end || end == optarg)
-				return -et_usage_error("export", "--from-seq "
-						       "'%s' is not a sequence "
-						       "number", optarg);
+			if ((rc = parse_seq("--from-seq", optarg, &ea->from)))
+				return rc;
+			break;
+		case 't':
+			if ((rc = parse_seq("--to-seq", optarg, &ea->to)))
+				return rc;
 			break;
 		case 'h': fputs(export_usage, stdout); return 1;
 		case ':':
@@ -120,22 +220,90 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 	if (optind < argc)
 		return -et_usage_error("export", "unexpected argument '%s'",
 				       argv[optind]);
-	if (strcmp(ea->format, "raw") && strcmp(ea->format, "jsonl"))
-		return -et_usage_error("export", "unknown format '%s': give raw "
-				       "or jsonl", ea->format);
-	if (!strcmp(ea->format, "raw") && isatty(STDOUT_FILENO))
-		return -et_usage_error("export", "raw output is binary: "
-				       "redirect it to a file or a pipe");
+	return check_export_args(ea);
+}
+
+/* What to export: the list of --seqs, or one range. */
+static int export_ranges(const struct export_args *ea, struct et_seq_range **v,
+			 size_t *n)
+{
+	if (ea->seqs) {
+		if (et_parse_seqs(ea->seqs, v, n))
+			return -et_usage_error("export", "--seqs '%s' is not a "
+					       "list of sequence numbers like "
+					       "17,200-203", ea->seqs);
+		return 0;
+	}
+	*v = malloc(sizeof(**v));
+	if (!*v) {
+		et_err("out of memory");
+		return -ET_EXIT_ERROR;
+	}
+	(*v)->first = ea->from;
+	(*v)->last = ea->to ? ea->to : UINT64_MAX;
+	*n = 1;
+	return 0;
+}
+
+/*
+ * An armored export declares its ranges before their records, so it ends
+ * at the newest record when it starts; what is beyond is not sent.
+ */
+static int clamp_ranges(struct et_spool *sp, struct et_seq_range *v,
+			size_t *n, int listed)
+{
+	struct et_spool_stats st;
+	size_t i, j = 0;
+
+	if (et_spool_stats(sp, &st))
+		return -1;
+	for (i = 0; i < *n; i++) {
+		if (v[i].last > st.last_seq) {
+			if (listed)
+				et_err("warning: seqs %" PRIu64 "-%" PRIu64
+				       " are not in the spool yet (its newest "
+				       "is %" PRIu64 "): not sent",
+				       v[i].first > st.last_seq ? v[i].first :
+				       st.last_seq + 1, v[i].last, st.last_seq);
+			v[i].last = st.last_seq;
+		}
+		if (v[i].first <= v[i].last)
+			v[j++] = v[i];
+	}
+	*n = j;
+	return 0;
+}
+
+static int export_all(struct et_spool *sp, struct export_state *x,
+		      struct export_args *ea, struct et_seq_range *v, size_t n)
+{
+	int exact = ea->seqs || (ea->from && !x->since);
+	size_t i;
+
+	if (x->since && !ea->from && et_seek_since(sp, x->since, &v[0].first))
+		return -1;
+	if (x->fmt == FMT_ARMOR && clamp_ranges(sp, v, &n, !!ea->seqs))
+		return -1;
+	if (x->fmt == FMT_RAW && et_capture_write_header(stdout))
+		return -1;
+	for (i = 0; i < n && !x->major; i++)
+		if (export_range(sp, x, v[i].first, v[i].last, exact))
+			return -1;
+	/* an armored export that had nothing to send says so */
+	if (x->fmt == FMT_ARMOR && !x->ar.sections && !x->major)
+		return et_armor_empty(stdout);
 	return 0;
 }
 
 int et_cmd_export(int argc, char **argv)
 {
 	struct export_args ea = { .spool = ET_DEFAULT_SPOOL, .format = "raw" };
-	struct export_state x = { 0 };
+	struct export_state x = { .ar.f = stdout };
+	struct et_seq_range *v = NULL;
 	struct et_spool_opts so;
 	struct et_spool *sp;
 	char err[512];
+	size_t n = 0;
 	int rc;
 
 	rc = parse_export_args(argc, argv, &ea);
@@ -144,30 +312,34 @@ int et_cmd_export(int argc, char **argv)
 	if (ea.since && (rc = et_parse_when("export", "--since", ea.since,
 					    &x.since)))
 		return -rc;
-	x.jsonl = !strcmp(ea.format, "jsonl");
+	if ((rc = export_ranges(&ea, &v, &n)))
+		return -rc;
+	x.fmt = !strcmp(ea.format, "jsonl") ? FMT_JSONL :
+		!strcmp(ea.format, "armor") ? FMT_ARMOR : FMT_RAW;
 	et_spool_defaults(&so);
 	so.readonly = 1;
 	sp = et_spool_open(ea.spool, &so, err, sizeof(err));
 	if (!sp) {
 		et_err("%s", err);
+		free(v);
 		return ET_EXIT_ERROR;
 	}
-	rc = 0;
-	if (x.since && !ea.from)
-		rc = et_seek_since(sp, x.since, &ea.from);
-	if (!x.jsonl && !rc && et_capture_write_header(stdout))
-		rc = -1;
-	if (!rc)
-		rc = et_spool_foreach(sp, ea.from, export_one, &x);
+	et_progress_start(&x.pg, "exporting");
+	rc = export_all(sp, &x, &ea, v, n);
+	et_progress_end(&x.pg);
 	if (rc < 0)
 		et_err("%s", et_spool_error(sp)[0] ? et_spool_error(sp) :
 		       "cannot write the export");
 	et_spool_close(sp);
+	free(v);
 	if (fflush(stdout)) {
 		et_err("cannot write the export: %m");
 		return ET_EXIT_ERROR;
 	}
-	if (x.last)
+	if (x.last && ea.seqs)
+		fprintf(stderr, "edgetrace: exported %" PRIu64 " records\n",
+			x.records);
+	else if (x.last)
 		fprintf(stderr, "edgetrace: exported up to seq %" PRIu64
 			"; resume with --from-seq %" PRIu64 "\n", x.last,
 			x.last + 1);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "filter.h"
+#include "output_io.h"
 
 #define MAX_DEPTH	64
 
@@ -142,12 +143,89 @@ static int get_cmdline(const struct et_record *r, int64_t *num,
 	return 1;
 }
 
-/* Fields of the file and network probes, not in any record yet. */
-static int get_absent(const struct et_record *r, int64_t *num,
-		      const char **s, size_t *len)
+static int is_net(const struct et_record *r)
 {
-	(void)r; (void)num; (void)s; (void)len;
-	return 0;
+	return r->type >= ET_REC_CONNECT && r->type <= ET_REC_SOCK_CLOSE;
+}
+
+static int ret_str(const char *buf, const char **s, size_t *len)
+{
+	*s = buf;
+	*len = strlen(buf);
+	return 1;
+}
+
+static int get_file_path(const struct et_record *r, int64_t *num,
+			 const char **s, size_t *len)
+{
+	(void)num;
+	if (is_net(r) || !et_record_has(r, ET_F_PATH))
+		return 0;
+	*s = r->path.p;
+	*len = r->path.len;
+	return 1;
+}
+
+static int get_addr(const struct et_str *a, const char **s, size_t *len)
+{
+	static char buf[2][64];
+	static int which;
+
+	which ^= 1;
+	if (et_format_addr(a, buf[which], sizeof(buf[which])))
+		return 0;
+	return ret_str(buf[which], s, len);
+}
+
+static int get_sip(const struct et_record *r, int64_t *num, const char **s,
+		   size_t *len)
+{
+	(void)num;
+	return et_record_has(r, ET_F_SADDR) && get_addr(&r->saddr, s, len);
+}
+
+static int get_dip(const struct et_record *r, int64_t *num, const char **s,
+		   size_t *len)
+{
+	(void)num;
+	return et_record_has(r, ET_F_DADDR) && get_addr(&r->daddr, s, len);
+}
+
+GET_NUM(get_sport, r->sport, et_record_has(r, ET_F_SPORT))
+GET_NUM(get_dport, r->dport, et_record_has(r, ET_F_DPORT))
+/* the server's port: local for accept, listen and bind, remote otherwise */
+GET_NUM(get_port, r->type == ET_REC_ACCEPT || r->type == ET_REC_LISTEN ||
+	r->type == ET_REC_BIND ? r->sport : r->dport,
+	et_record_has(r, ET_F_SPORT))
+
+static int get_proto(const struct et_record *r, int64_t *num, const char **s,
+		     size_t *len)
+{
+	(void)num;
+	if (!is_net(r))
+		return 0;
+	return ret_str(et_proto_name(r), s, len);
+}
+
+/* a file's path, a unix socket's path, or "sip:sport->dip:dport" */
+static int get_fd_name(const struct et_record *r, int64_t *num,
+		       const char **s, size_t *len)
+{
+	static char buf[160];
+	char a[64], b[64];
+
+	(void)num;
+	if (et_record_has(r, ET_F_PATH)) {
+		*s = r->path.p;
+		*len = r->path.len;
+		return 1;
+	}
+	if (!is_net(r) || et_format_addr(&r->saddr, a, sizeof(a)) ||
+	    et_format_addr(&r->daddr, b, sizeof(b)))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s:%" PRIu32 "->%s:%" PRIu32, a, r->sport,
+		 b, r->dport);
+	return ret_str(buf, s, len);
 }
 
 static const struct field fields[] = {
@@ -169,14 +247,14 @@ static const struct field fields[] = {
 	{ "container.id", K_STR, get_cid },
 	{ "container.runtime", K_STR, get_runtime },
 	{ "container.pod", K_STR, get_pod },
-	{ "fd.name", K_STR, get_absent },
-	{ "fd.port", K_NUM, get_absent },
-	{ "fd.sip", K_STR, get_absent },
-	{ "fd.dip", K_STR, get_absent },
-	{ "fd.sport", K_NUM, get_absent },
-	{ "fd.dport", K_NUM, get_absent },
-	{ "file.path", K_STR, get_absent },
-	{ "net.proto", K_STR, get_absent },
+	{ "fd.name", K_STR, get_fd_name },
+	{ "fd.port", K_NUM, get_port },
+	{ "fd.sip", K_STR, get_sip },
+	{ "fd.dip", K_STR, get_dip },
+	{ "fd.sport", K_NUM, get_sport },
+	{ "fd.dport", K_NUM, get_dport },
+	{ "file.path", K_STR, get_file_path },
+	{ "net.proto", K_STR, get_proto },
 };
 
 #define NFIELDS	((int)(sizeof(fields) / sizeof(fields[0])))
@@ -621,6 +699,8 @@ static int cmp_str(enum op op, const char *s, size_t len,
 {
 	char buf[4097];
 
+	if (!s)		/* an empty field may have no bytes at all */
+		s = "";
 	switch (op) {
 	case OP_EQ: case OP_IN:
 		return len == v->len && !memcmp(s, v->str, len);
@@ -675,6 +755,130 @@ static int eval(const struct et_filter *f, int i, const struct et_record *r)
 	case N_CMP: return match_cmp(f, n, r);
 	}
 	return 0;
+}
+
+/* Kernel-side part (filter.h). */
+
+static int field_is(const struct node *n, const char *name)
+{
+	return !strcmp(fields[n->field].name, name);
+}
+
+static uint32_t type_bits(const struct et_filter *f, const struct node *n)
+{
+	uint32_t bits = 0;
+
+	for (int i = 0; i < n->nvals; i++) {
+		const struct value *v = &f->vals[n->first + i];
+
+		for (unsigned int t = 1; t < 32; t++) {
+			const char *name = et_rec_type_name(t);
+
+			if (name && !strcmp(name, v->str))
+				bits |= 1u << t;
+		}
+	}
+	return bits;
+}
+
+static int is_set_op(const struct node *n)
+{
+	return n->op == OP_EQ || n->op == OP_IN;
+}
+
+/* evt.type (possibly under "not") */
+static void kf_types(const struct et_filter *f, const struct node *n,
+		     int negated, struct et_kfilter *k)
+{
+	uint32_t bits = type_bits(f, n);
+
+	if (n->op == OP_NE)
+		negated = !negated;
+	else if (!is_set_op(n))
+		return;
+	k->types &= negated ? ~bits : bits;
+}
+
+static void kf_nums(const struct et_filter *f, const struct node *n,
+		    uint32_t *out, unsigned int *count, int *set)
+{
+	if (*set || !is_set_op(n) || n->nvals > ET_KF_MAX)
+		return;
+	for (int i = 0; i < n->nvals; i++) {
+		int64_t v = f->vals[n->first + i].num;
+
+		if (v < 0 || v > UINT32_MAX)
+			continue;	/* matches nothing in the kernel either */
+		out[(*count)++] = v;
+	}
+	*set = 1;
+}
+
+static void kf_comms(const struct et_filter *f, const struct node *n,
+		     struct et_kfilter *k)
+{
+	if (k->comms_set || !is_set_op(n) || n->nvals > ET_KF_MAX)
+		return;
+	for (int i = 0; i < n->nvals; i++)
+		if (f->vals[n->first + i].len > 15)
+			return;	/* a comm has at most 15 bytes: leave it */
+	for (int i = 0; i < n->nvals; i++) {
+		memset(k->comms[k->ncomms], 0, sizeof(k->comms[0]));
+		memcpy(k->comms[k->ncomms++], f->vals[n->first + i].str,
+		       f->vals[n->first + i].len);
+	}
+	k->comms_set = 1;
+}
+
+static void kf_prefix(const struct et_filter *f, const struct node *n,
+		      struct et_kfilter *k)
+{
+	const struct value *v = &f->vals[n->first];
+
+	if (k->prefixes_set || n->op != OP_STARTSWITH || v->len > ET_KF_PREFIX)
+		return;
+	memcpy(k->prefixes[0], v->str, v->len + 1);
+	k->nprefixes = 1;
+	k->prefixes_set = 1;
+	/* only file events have a path */
+	k->types &= ((1u << (ET_REC_CLOSE + 1)) - 1) & ~((1u << ET_REC_OPEN) - 1);
+}
+
+static void kf_conjunct(const struct et_filter *f, int i,
+			struct et_kfilter *k)
+{
+	const struct node *n = &f->nodes[i];
+
+	if (n->type == N_AND) {
+		kf_conjunct(f, n->a, k);
+		kf_conjunct(f, n->b, k);
+		return;
+	}
+	if (n->type == N_NOT && f->nodes[n->a].type == N_CMP &&
+	    field_is(&f->nodes[n->a], "evt.type")) {
+		kf_types(f, &f->nodes[n->a], 1, k);
+		return;
+	}
+	if (n->type != N_CMP)
+		return;
+	if (field_is(n, "evt.type"))
+		kf_types(f, n, 0, k);
+	else if (field_is(n, "proc.pid"))
+		kf_nums(f, n, k->pids, &k->npids, &k->pids_set);
+	else if (field_is(n, "user.uid"))
+		kf_nums(f, n, k->uids, &k->nuids, &k->uids_set);
+	else if (field_is(n, "proc.name"))
+		kf_comms(f, n, k);
+	else if (field_is(n, "file.path"))
+		kf_prefix(f, n, k);
+}
+
+void et_filter_kernel(const struct et_filter *f, struct et_kfilter *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->types = ~0u;
+	if (f)
+		kf_conjunct(f, f->root, k);
 }
 
 int et_filter_match(const struct et_filter *f, const struct et_record *r)

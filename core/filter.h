@@ -64,6 +64,35 @@ int et_parse_time(const char *s, int64_t *ns);
 /* The names of the fields, space-separated, for --help. */
 const char *et_filter_fields(void);
 
+/*
+ * The part of a filter the kernel can check before an event is sent
+ * (bpf/maps.bpf.h et_wanted): from each conjunct of the top-level "and"
+ * chain of the forms
+ *	evt.type = T, evt.type in (T, ...), evt.type != T,
+ *	not evt.type = T, not evt.type in (...),
+ *	proc.pid = N, proc.pid in (...), proc.name = S, proc.name in (...),
+ *	user.uid = N, user.uid in (...),
+ *	file.path startswith P (which also means: file events only)
+ * (the first of each field; others are left to user space, which always
+ * applies the whole filter). An event the kernel drops could not have
+ * matched, so the kernel's cut is never narrower than the filter.
+ */
+#define ET_KF_MAX	16
+#define ET_KF_PREFIX	255
+
+struct et_kfilter {
+	uint32_t types;		/* bit per event type below 32 */
+	unsigned int npids, ncomms, nuids, nprefixes;
+	int pids_set, comms_set, uids_set, prefixes_set;
+	uint32_t pids[ET_KF_MAX];
+	char comms[ET_KF_MAX][16];	/* NUL-padded */
+	uint32_t uids[ET_KF_MAX];
+	char prefixes[ET_KF_MAX][ET_KF_PREFIX + 1];
+};
+
+/* Fill @k from @f (NULL: no filter, everything passes). */
+void et_filter_kernel(const struct et_filter *f, struct et_kfilter *k);
+
 void et_filter_free(struct et_filter *f);
 
 #endif /* EDGETRACE_FILTER_H */

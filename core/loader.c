@@ -38,13 +38,15 @@
 #include "core.h"
 #include "edgetrace.h"
 #include "edgetrace.skel.h"
+#include "watch.h"
+#include "filter.h"
 
 _Static_assert((CONFIG_RINGBUF_SIZE_KIB & (CONFIG_RINGBUF_SIZE_KIB - 1)) == 0,
 	       "CONFIG_RINGBUF_SIZE_KIB must be a power of two");
 _Static_assert(CONFIG_RINGBUF_SIZE_KIB < CONFIG_BPF_MAP_BUDGET_KIB,
 	       "the ring buffer must leave room in CONFIG_BPF_MAP_BUDGET_KIB");
 
-#define MAX_PROGS	32
+#define MAX_PROGS	128
 
 struct et_probes {
 	struct edgetrace_bpf *skel;
@@ -53,9 +55,12 @@ struct et_probes {
 	void *ctx;
 	struct bpf_link *links[MAX_PROGS];
 	const char *names[MAX_PROGS];
+	char namebuf[MAX_PROGS][48];	/* names[] point here */
 	int attached[MAX_PROGS];
 	int nprogs;
 	uint64_t *percpu;	/* one value per possible CPU, for lookups */
+	const struct et_watches *watches;
+	const struct et_kfilter *kfilter;
 	int ncpu;
 };
 
@@ -82,6 +87,12 @@ const char *et_probes_names(void)
 #endif
 #ifdef CONFIG_PROBE_MODULE
 		" module"
+#endif
+#ifdef CONFIG_PROBE_FILE
+		" file"
+#endif
+#ifdef CONFIG_PROBE_NET
+		" net"
 #endif
 		;
 
@@ -141,30 +152,133 @@ static void ensure_tracefs(void)
 		       "/sys/kernel/tracing'", strerror(errno));
 }
 
+/* Record an attachment (or its failure) under @name; 1 if attached. */
+static int add_link(struct et_probes *p, const char *name,
+		    struct bpf_link *link, int err, const char *skipped)
+{
+	int i = p->nprogs;
+
+	if (i == MAX_PROGS) {
+		bpf_link__destroy(link);
+		return 0;
+	}
+	snprintf(p->namebuf[i], sizeof(p->namebuf[i]), "%s", name);
+	p->names[i] = p->namebuf[i];
+	p->links[i] = link;
+	p->attached[i] = link != NULL;
+	p->nprogs++;
+	if (!link && !skipped)
+		et_err("warning: probe %s not attached: %s; the other "
+		       "probes run", name, strerror(err));
+	return link != NULL;
+}
+
+/*
+ * Shared exit programs: ET_EXIT_PROGS[i].exit goes on sys_exit_NAME of
+ * every attached enter program named PREFIX NAME (bpf/file.bpf.c), so the
+ * object holds, and the verifier checks, one copy of the exit code.
+ */
+#ifdef CONFIG_PROBE_FILE
+static const struct {
+	const char *prefix, *exit;
+} exit_progs[] = {
+	{ "et_file_", "et_file_exit" },
+	{ "et_io_", "et_io_exit" },
+};
+
+static int is_exit_prog(const char *name)
+{
+	for (size_t e = 0; e < sizeof(exit_progs) / sizeof(exit_progs[0]); e++)
+		if (!strcmp(name, exit_progs[e].exit))
+			return 1;
+	return 0;
+}
+
+static int attach_exits(struct et_probes *p, const char *prefix,
+			const char *exit_name)
+{
+	size_t plen = strlen(prefix);
+	struct bpf_program *exit_prog;
+	int n = 0, nprogs = p->nprogs;
+	char tp[80];
+
+	exit_prog = bpf_object__find_program_by_name(p->skel->obj, exit_name);
+	for (int i = 0; i < nprogs && exit_prog; i++) {
+		const char *name = p->names[i];
+		struct bpf_link *link;
+
+		if (!p->attached[i] || strncmp(name, prefix, plen) ||
+		    is_exit_prog(name))
+			continue;
+		snprintf(tp, sizeof(tp), "sys_exit_%s", name + plen);
+		link = bpf_program__attach_tracepoint(exit_prog, "syscalls",
+						      tp);
+		n += add_link(p, tp, link, errno, NULL);
+	}
+	return n;
+}
+
+static int attach_all_exits(struct et_probes *p)
+{
+	int n = 0;
+
+	for (size_t e = 0; e < sizeof(exit_progs) / sizeof(exit_progs[0]); e++)
+		n += attach_exits(p, exit_progs[e].prefix, exit_progs[e].exit);
+	return n;
+}
+#else
+static int is_exit_prog(const char *name)
+{
+	(void)name;
+	return 0;
+}
+#endif
+
+/* Is the tracepoint of @prog absent from this kernel (not just failing)? */
+static int tracepoint_absent(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+	char path[256];
+
+	if (strncmp(sec, "tracepoint/", 11))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", sec + 11);
+	return access(path, F_OK) != 0 && errno == ENOENT;
+}
+
 /* Attach every program on its own; returns how many attached. */
 static int attach_all(struct et_probes *p)
 {
 	struct bpf_program *prog;
+	char absent[512] = "";
+	size_t off = 0;
 	int n = 0;
 
 	ensure_tracefs();
 	bpf_object__for_each_program(prog, p->skel->obj) {
-		int i = p->nprogs;
+		const char *name = bpf_program__name(prog);
+		const char *skip = NULL;
+		struct bpf_link *link = NULL;
 
-		if (i == MAX_PROGS)
-			break;
-		p->names[i] = bpf_program__name(prog);
-		p->links[i] = bpf_program__attach(prog);
-		if (!p->links[i]) {
-			et_err("warning: probe %s not attached: %s; the other "
-			       "probes run", p->names[i], strerror(errno));
-			p->links[i] = NULL;
+		if (is_exit_prog(name))
+			continue;	/* attached below, once per call */
+		if (tracepoint_absent(prog)) {
+			skip = "absent";
+			off += snprintf(absent + off, off < sizeof(absent) ?
+					sizeof(absent) - off : 0, " %s",
+					bpf_program__section_name(prog) + 11);
 		} else {
-			p->attached[i] = 1;
-			n++;
+			link = bpf_program__attach(prog);
 		}
-		p->nprogs++;
+		n += add_link(p, name, link, errno, skip);
 	}
+#ifdef CONFIG_PROBE_FILE
+	n += attach_all_exits(p);
+#endif
+	if (absent[0])
+		et_err("note: tracepoints this kernel does not have (their "
+		       "calls do not exist on this architecture or kernel):%s",
+		       absent);
 	return n;
 }
 
@@ -232,6 +346,91 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return p->fn(p->ctx, data, size);
 }
 
+/* The kernel-side filter's types and which sets it uses (rodata). */
+static void set_kfilter_flags(struct et_probes *p)
+{
+	const struct et_kfilter *k = p->kfilter;
+	uint32_t flags = 0;
+
+	if (k->pids_set)
+		flags |= ET_KF_PIDS_FLAG;
+	if (k->comms_set)
+		flags |= ET_KF_COMMS_FLAG;
+	if (k->uids_set)
+		flags |= ET_KF_UIDS_FLAG;
+#ifdef CONFIG_PROBE_FILE
+	if (k->prefixes_set)
+		flags |= ET_KF_PATHS_FLAG;
+#endif
+	p->skel->rodata->et_kf_types = k->types;
+	p->skel->rodata->et_kf_flags = flags;
+}
+
+static int put_u8(int fd, const void *key)
+{
+	uint8_t one = 1;
+
+	return bpf_map_update_elem(fd, key, &one, BPF_ANY);
+}
+
+/* The kernel-side filter's sets into their maps. */
+static int load_kfilter(struct et_probes *p, char *err, size_t errlen)
+{
+	const struct et_kfilter *k = p->kfilter;
+	int rc = 0;
+
+	if (!k)
+		return 0;
+	for (unsigned int i = 0; i < k->npids && !rc; i++)
+		rc = put_u8(bpf_map__fd(p->skel->maps.kf_pids), &k->pids[i]);
+	for (unsigned int i = 0; i < k->ncomms && !rc; i++)
+		rc = put_u8(bpf_map__fd(p->skel->maps.kf_comms), k->comms[i]);
+	for (unsigned int i = 0; i < k->nuids && !rc; i++)
+		rc = put_u8(bpf_map__fd(p->skel->maps.kf_uids), &k->uids[i]);
+#ifdef CONFIG_PROBE_FILE
+	for (unsigned int i = 0; i < k->nprefixes && !rc; i++) {
+		struct et_watch_key key = { 0 };
+		size_t len = strlen(k->prefixes[i]);
+
+		memcpy(key.path, k->prefixes[i], len);
+		key.prefixlen = 8 * len;
+		rc = put_u8(bpf_map__fd(p->skel->maps.kf_paths), &key);
+	}
+#endif
+	if (rc)
+		snprintf(err, errlen, "cannot load the filter into the "
+			 "kernel: %s", strerror(errno));
+	return rc;
+}
+
+/* The watches into the kernel's prefix map (bpf/file.bpf.c). */
+static int load_watches(struct et_probes *p, char *err, size_t errlen)
+{
+#ifdef CONFIG_PROBE_FILE
+	int fd = bpf_map__fd(p->skel->maps.watches);
+
+	for (unsigned int i = 0; p->watches && i < p->watches->n; i++) {
+		const struct et_watch *w = &p->watches->w[i];
+		struct et_watch_key key = { 0 };
+		size_t len = strlen(w->path);
+
+		/* "/etc" is stored as "/etc/"; "/" as "/" */
+		memcpy(key.path, w->path, len);
+		if (len > 1)
+			key.path[len++] = '/';
+		key.prefixlen = 8 * len;
+		if (bpf_map_update_elem(fd, &key, &w->mask, BPF_ANY)) {
+			snprintf(err, errlen, "cannot load watch on '%s' into "
+				 "the kernel: %s", w->path, strerror(errno));
+			return -1;
+		}
+	}
+#else
+	(void)p; (void)err; (void)errlen;
+#endif
+	return 0;
+}
+
 /*
  * Open the skeleton, size the ring, set the pins and load. -EEXIST when
  * pinned maps exist that this build cannot reuse (libbpf says -EINVAL
@@ -248,14 +447,25 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	}
 	bpf_map__set_max_entries(p->skel->maps.events, ring_size());
 	p->skel->rodata->et_wakeup_bytes = ring_size() / 8;
+	if (p->kfilter)
+		set_kfilter_flags(p);
+#ifdef CONFIG_PROBE_FILE
+	p->skel->rodata->et_self_tgid = getpid();
+	p->skel->rodata->et_watch_open = p->watches &&
+		(et_watches_union(p->watches) & (1u << ET_W_OPEN));
+	/* byte totals for files under explicit watches only */
+	p->skel->rodata->et_io_track = p->watches && !p->watches->is_default;
+#endif
 #ifdef CONFIG_PIN_BPF
 	if (et_pin_maps(p->skel->obj, err, errlen))
 		goto out_destroy;
 #endif
 	rc = edgetrace_bpf__load(p->skel);
-	if (!rc)
+	if (!rc && !load_watches(p, err, errlen) &&
+	    !load_kfilter(p, err, errlen))
 		return 0;
-	explain_load_error(rc, err, errlen);
+	if (rc)
+		explain_load_error(rc, err, errlen);
 #ifdef CONFIG_PIN_BPF
 	if (rc == -EINVAL && bpf_map__is_pinned(p->skel->maps.events) == 0) {
 		edgetrace_bpf__destroy(p->skel);
@@ -269,7 +479,8 @@ out_destroy:
 	return -1;
 }
 
-struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
+struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
+				 const struct et_probe_opts *o, char *err,
 				 size_t errlen)
 {
 	struct et_probes *p = calloc(1, sizeof(*p));
@@ -281,6 +492,8 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx, char *err,
 	}
 	p->fn = fn;
 	p->ctx = ctx;
+	p->watches = o->watches;
+	p->kfilter = o->kfilter;
 	p->ncpu = libbpf_num_possible_cpus();
 	p->percpu = p->ncpu > 0 ? calloc(p->ncpu, sizeof(*p->percpu)) : NULL;
 	if (!p->percpu) {

@@ -2,8 +2,9 @@
 /*
  * main.c - the edgetrace command line: dispatch to a command.
  *
- * Each command parses its own options (run.c, query.c, status.c). Usage
- * errors exit with 2 and name the bad argument; runtime errors exit with 1.
+ * Each command parses its own options (run.c, query.c, export.c, armor.c).
+ * Usage errors exit with 2 and name the bad argument; runtime errors exit
+ * with 1 (import: 3 when records are missing).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static const char usage[] =
 "  query    print events stored in the spool  (edgetrace query --help)\n"
 "  status   print the spool's figures         (edgetrace status --help)\n"
 "  export   write the spool to stdout         (edgetrace export --help)\n"
+"  import   armored text back into a capture  (edgetrace import --help)\n"
 "\n"
 "Options:\n"
 "  -h, --help     show this help\n"
@@ -81,6 +83,8 @@ int main(int argc, char **argv)
 		return et_cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "export"))
 		return et_cmd_export(argc - 1, argv + 1);
+	if (!strcmp(cmd, "import"))
+		return et_cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "edgetrace: unknown command '%s'\n"
 		"Try 'edgetrace --help' for the list of commands.\n", cmd);
 	return ET_EXIT_USAGE;

@@ -240,9 +240,23 @@ const char *et_drop_cause_name(unsigned int cause)
 	return cause < ET_DROP_NR ? drop_causes[cause] : "unknown";
 }
 
+static int is_file(const struct et_record *r)
+{
+	return r->type >= ET_REC_OPEN && r->type <= ET_REC_CLOSE;
+}
+
+static int is_net(const struct et_record *r)
+{
+	return r->type >= ET_REC_CONNECT && r->type <= ET_REC_SOCK_CLOSE;
+}
+
 /* The type-specific object of a record. */
 static void json_details(FILE *f, const struct et_record *r)
 {
+	if (is_file(r))
+		et_json_file(f, r);
+	if (is_net(r))
+		et_json_net(f, r);
 	switch (r->type) {
 	case ET_REC_FORK:
 		fprintf(f, ",\"fork\":{\"thread\":%s}",
@@ -330,6 +344,10 @@ static void table_str(FILE *f, struct et_str s, int width)
 
 static void table_details(FILE *f, const struct et_record *r)
 {
+	if (is_file(r))
+		et_table_file(f, r);
+	if (is_net(r))
+		et_table_net(f, r);
 	switch (r->type) {
 	case ET_REC_EXEC:
 		table_str(f, r->exe, 0);

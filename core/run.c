@@ -32,9 +32,11 @@
 #include "core.h"
 #include "edgetrace.h"
 #include "filter.h"
+#include "watch.h"
 
 static const char run_usage[] =
-"usage: edgetrace run [--spool DIR] [--filter EXPR] [--json] [--replay FILE]\n"
+"usage: edgetrace run [--spool DIR] [--filter EXPR] [--watch EVENTS=PATH]...\n"
+"                     [--json] [--replay FILE]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
 "With --replay, record the events of a capture file instead (no probes).\n"
@@ -43,6 +45,15 @@ static const char run_usage[] =
 "  --filter EXPR  record (and print) only the events that match EXPR, in\n"
 "                 the language of 'edgetrace query --help'; gap records\n"
 "                 are always kept\n"
+#ifdef CONFIG_PROBE_FILE
+"  --watch EVENTS=PATH\n"
+"                 report the file events EVENTS (a comma list of all,\n"
+"                 create, mkdir, mknod, delete, rmdir, rename, attrib,\n"
+"                 symlink, link, open, write) for PATH and everything\n"
+"                 below it; repeatable; a deeper watch's events replace\n"
+"                 its parent's for its subtree. Without --watch: every\n"
+"                 event but open, everywhere\n"
+#endif
 "  --json         also print each event as a JSON line on stdout\n"
 "  --replay FILE  read events from a capture file (export --format raw),\n"
 "                 - for standard input, into the spool, then exit; the\n"
@@ -61,6 +72,7 @@ struct agent {
 	struct et_enricher *enrich;
 	struct et_filter *filter;
 	uint64_t filtered;
+	struct et_watches watches;
 	const char *spool_dir;
 	uint64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns for UTC ns */
 	int json;
@@ -107,6 +119,10 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (et_event_to_record(data, size, a->mono_to_real, &r, &scratch)) {
 		a->bad_events++;
+		return 0;
+	}
+	if (et_watch_classes(&r) && !et_watches_want(&a->watches, &r)) {
+		a->filtered++;
 		return 0;
 	}
 	et_enrich(a->enrich, &r);
@@ -295,7 +311,7 @@ static void summary(struct agent *a)
 static int capture(struct agent *a, const char *spool_dir)
 {
 	int ep = -1, sfd = -1, tfd = -1, ret = -1;
-	char list[512];
+	char list[2048];
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = make_signalfd();
@@ -393,26 +409,53 @@ static void check_budget(struct et_probes *p)
 		       CONFIG_BPF_MAP_BUDGET_KIB);
 }
 
-static int parse_run_args(int argc, char **argv, const char **spool, int *json,
-			  const char **filter, const char **replay)
+struct run_opts {
+	const char *spool, *filter, *replay;
+	int json;
+};
+
+static int add_watch(struct agent *a, const char *spec)
+{
+	char err[256];
+
+#ifndef CONFIG_PROBE_FILE
+	(void)a; (void)err;
+	return -et_usage_error("run", "--watch '%s': this build has no file "
+			       "probe (CONFIG_PROBE_FILE)", spec);
+#else
+	if (et_watches_add(&a->watches, spec, err, sizeof(err)))
+		return -et_usage_error("run", "bad --watch '%s': %s", spec,
+				       err);
+	return 0;
+#endif
+}
+
+static int parse_run_args(int argc, char **argv, struct run_opts *o,
+			  struct agent *a)
 {
 	static const struct option opts[] = {
 		{ "spool", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "replay", required_argument, NULL, 'r' },
+		{ "watch", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': *spool = optarg; break;
-		case 'f': *filter = optarg; break;
-		case 'r': *replay = optarg; break;
-		case 'j': *json = 1; break;
+		case 's': o->spool = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'r': o->replay = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'w':
+			rc = add_watch(a, optarg);
+			if (rc)
+				return rc;
+			break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		case ':':
 			return -et_usage_error("run", "option '%s' needs a "
@@ -425,25 +468,42 @@ static int parse_run_args(int argc, char **argv, const char **spool, int *json,
 	if (optind < argc)
 		return -et_usage_error("run", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!**spool)
+	if (!*o->spool)
 		return -et_usage_error("run", "--spool needs a directory");
+	if (!a->watches.n && et_watches_default(&a->watches))
+		return -ET_EXIT_ERROR;
 	return 0;
 }
 
 int et_cmd_run(int argc, char **argv)
 {
-	const char *spool_dir = ET_DEFAULT_SPOOL, *expr = NULL, *replay = NULL;
+	struct run_opts o = { .spool = ET_DEFAULT_SPOOL };
+	struct et_kfilter kf;
+	struct et_probe_opts popts = { .kfilter = &kf };
+	const char *spool_dir, *expr, *replay;
 	struct et_filter_error ferr;
 	struct et_spool_opts so;
 	struct agent a = { 0 };
 	char err[512];
 	int rc, ret = ET_EXIT_ERROR;
 
-	rc = parse_run_args(argc, argv, &spool_dir, &a.json, &expr, &replay);
-	if (rc)
+	if (et_watches_init(&a.watches, ET_WATCHES_MAX)) {
+		et_err("out of memory");
+		return ET_EXIT_ERROR;
+	}
+	rc = parse_run_args(argc, argv, &o, &a);
+	if (rc) {
+		et_watches_free(&a.watches);
 		return rc > 0 ? ET_EXIT_OK : -rc;
+	}
+	spool_dir = o.spool;
+	expr = o.filter;
+	replay = o.replay;
+	a.json = o.json;
+	popts.watches = &a.watches;
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
 		et_filter_print_error(stderr, expr, &ferr);
+		et_watches_free(&a.watches);
 		return ET_EXIT_USAGE;	/* before the spool: nothing written */
 	}
 	et_spool_defaults(&so);
@@ -451,6 +511,7 @@ int et_cmd_run(int argc, char **argv)
 	if (!a.spool) {
 		et_err("%s", err);
 		et_filter_free(a.filter);
+		et_watches_free(&a.watches);
 		return ET_EXIT_ERROR;
 	}
 	if (replay) {
@@ -462,7 +523,8 @@ int et_cmd_run(int argc, char **argv)
 		et_err("%s", err);
 		goto out_spool;
 	}
-	a.probes = et_probes_open(on_event, &a, err, sizeof(err));
+	et_filter_kernel(a.filter, &kf);
+	a.probes = et_probes_open(on_event, &a, &popts, err, sizeof(err));
 	if (!a.probes) {
 		et_err("%s", err);
 		goto out_enrich;
@@ -489,6 +551,7 @@ out_spool:
 	if (et_spool_close(a.spool))
 		ret = ET_EXIT_ERROR;
 	et_filter_free(a.filter);
+	et_watches_free(&a.watches);
 	fflush(stdout);
 	return ret;
 }

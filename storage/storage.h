@@ -34,7 +34,7 @@
 #include <stdio.h>
 
 #define ET_REC_MAJOR		1
-#define ET_REC_MINOR		0
+#define ET_REC_MINOR		1
 #define ET_REC_HDR_SIZE		20
 #define ET_REC_MAX_SIZE		8192	/* an encoded record never exceeds this */
 
@@ -48,6 +48,23 @@ enum et_rec_type {
 	ET_REC_SIGNAL = 6,
 	ET_REC_PTRACE = 7,
 	ET_REC_MODULE = 8,
+	ET_REC_OPEN = 9,
+	ET_REC_UNLINK = 10,
+	ET_REC_RMDIR = 11,
+	ET_REC_RENAME = 12,
+	ET_REC_MKDIR = 13,
+	ET_REC_MKNOD = 14,
+	ET_REC_CHMOD = 15,
+	ET_REC_CHOWN = 16,
+	ET_REC_SYMLINK = 17,
+	ET_REC_LINK = 18,
+	ET_REC_TRUNCATE = 19,
+	ET_REC_CLOSE = 20,
+	ET_REC_CONNECT = 21,
+	ET_REC_ACCEPT = 22,
+	ET_REC_LISTEN = 23,
+	ET_REC_BIND = 24,
+	ET_REC_SOCK_CLOSE = 25,
 	ET_REC_GAP = 31,
 };
 
@@ -89,6 +106,27 @@ enum et_field {
 	ET_F_MODULE = 30,	/* bytes: module name */
 	ET_F_LOST = 31,		/* u64: events lost (gap) */
 	ET_F_CAUSE = 32,	/* u32: enum et_drop_cause (gap) */
+	/* since 1.1: files and sockets */
+	ET_F_PATH = 33,		/* bytes: the file (or unix socket) path */
+	ET_F_PATH2 = 34,	/* bytes: rename's new name, link's target */
+	ET_F_FD = 35,		/* s32 */
+	ET_F_OPEN_FLAGS = 36,	/* u32: O_* */
+	ET_F_MODE = 37,		/* u32 */
+	ET_F_DEV = 38,		/* u32: mknod's device */
+	ET_F_OWNER_UID = 39,	/* u32: chown's new owner */
+	ET_F_OWNER_GID = 40,	/* u32 */
+	ET_F_SIZE = 41,		/* u64: truncate's length */
+	ET_F_RBYTES = 42,	/* u64: bytes read / received */
+	ET_F_WBYTES = 43,	/* u64: bytes written / sent */
+	ET_F_FAMILY = 44,	/* u32: AF_* */
+	ET_F_SOCKTYPE = 45,	/* u32: SOCK_* */
+	ET_F_PROTO = 46,	/* u32: IPPROTO_* */
+	ET_F_SADDR = 47,	/* bytes: 4 or 16, network order */
+	ET_F_DADDR = 48,	/* bytes */
+	ET_F_SPORT = 49,	/* u32 */
+	ET_F_DPORT = 50,	/* u32 */
+	ET_F_BACKLOG = 51,	/* u32 */
+	ET_F_DURATION = 52,	/* u64: ns */
 	ET_F_NR
 };
 
@@ -108,10 +146,13 @@ struct et_record {
 	uint32_t ppid, uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
 	uint32_t ev_flags, sid, status, sig, target_pid, target_tid, call;
 	uint32_t cause;
-	int32_t sigcode, result;
-	uint64_t cgroup, lifetime, lost;
+	int32_t sigcode, result, fd;
+	uint32_t open_flags, mode, dev, owner_uid, owner_gid;
+	uint32_t family, socktype, proto, sport, dport, backlog;
+	uint64_t cgroup, lifetime, lost, size, rbytes, wbytes, duration;
 	struct et_str comm, exe, filename, args, cwd, tty;
 	struct et_str container, runtime, pod, module;
+	struct et_str path, path2, saddr, daddr;
 };
 
 /* Mark field @f present in @r. */

@@ -20,7 +20,7 @@ expect() {
 }
 
 "$EDGETRACE" --version >"$T/v" 2>&1
-check version grep -Eq '^edgetrace [0-9]+\.[0-9]+\.[0-9]+.*record format 1\.0.*probes: exec' "$T/v"
+check version grep -Eq '^edgetrace [0-9]+\.[0-9]+\.[0-9]+.*record format 1\.[0-9]+.*probes: exec' "$T/v"
 "$EDGETRACE" --help >"$T/h" 2>&1
 check help_lists_commands grep -q '^  run ' "$T/h"
 "$EDGETRACE" run --help >"$T/h" 2>&1

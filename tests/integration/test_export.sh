@@ -66,7 +66,7 @@ rc=0; "$EDGETRACE" run --spool "$T/bad" --replay "$T/flip" 2>"$T/err" || rc=$?
 check replay_damaged_refused test "$rc" -eq 1
 
 # usage errors
-rc=0; "$EDGETRACE" export --spool "$T/spool" --format armor >/dev/null 2>"$T/err" || rc=$?
-check unknown_format test "$rc" -eq 2 -a -n "$(grep "unknown format 'armor'" "$T/err")"
+rc=0; "$EDGETRACE" export --spool "$T/spool" --format xml >/dev/null 2>"$T/err" || rc=$?
+check unknown_format test "$rc" -eq 2 -a -n "$(grep "unknown format 'xml'" "$T/err")"
 rc=0; "$EDGETRACE" query --spool "$T/spool" --file "$T/cap" >/dev/null 2>"$T/err" || rc=$?
 check spool_and_file test "$rc" -eq 2 -a -n "$(grep 'not both' "$T/err")"

@@ -63,3 +63,30 @@ check exact_window_only test "$(grep -vc "\"ts\":$ts," "$T/t4")" -eq 0
 rc=0
 "$EDGETRACE" query --spool "$T/spool" --since -1h --until -2h 2>"$T/err" || rc=$?
 check since_after_until_refused test "$rc" -eq 2 -a -n "$(grep 'is after --until' "$T/err")"
+
+# kernel-side filtering: conjuncts on event type, comm, pid and uid are
+# checked in the kernel, so what they exclude is never issued to the ring
+# (the summary's "issued") and never reaches user space ("filtered out")
+kernel_filter() {	# kernel_filter NAME EXPR: 50 execs of true, none may pass
+	start_agent "$T/kf-$1" --filter "$2" || { fail "kf_$1" "agent did not start"; return; }
+	"$ET_TOOLS/execstorm" -n 50 /bin/true >/dev/null 2>&1
+	sleep 0.3
+	stop_agent INT
+	check "kf_${1}_not_issued" grep -q ' 0 issued, .* 0 filtered out' "$T/agent.err"
+}
+kernel_filter comm 'proc.name = et-no-such'
+kernel_filter pid 'evt.type = exec and proc.pid in (1, 2)'
+kernel_filter uid 'user.uid = 4242 and proc.cmdline contains x'
+kernel_filter type 'evt.type = module'
+kernel_filter not_type 'not evt.type in (exec, fork, exit, setuid, setgid, signal, ptrace, module)'
+# and what a kernel-checked conjunct lets through still meets the rest
+start_agent "$T/kf-pass" --filter 'proc.name = true and proc.cmdline contains et-kf-keep' ||
+	fail kf_pass "agent did not start"
+/bin/true et-kf-keep
+/bin/true et-kf-drop
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/kf-pass" --json >"$T/kf.json"
+check kf_pass_kept grep -q 'et-kf-keep' "$T/kf.json"
+check kf_pass_rest_applied test "$(grep -c 'et-kf-drop' "$T/kf.json")" -eq 0
+check kf_pass_user_filtered grep -q ' [1-9][0-9]* filtered out' "$T/agent.err"

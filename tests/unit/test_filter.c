@@ -63,7 +63,8 @@ static void make_records(void)
 	r->container = S(CID);
 	r->runtime = S("containerd");
 	r->pod = S(POD);
-	for (int f = 1; f < ET_F_NR; f++)
+	/* the process fields (file and socket fields start at ET_F_PATH) */
+	for (int f = 1; f < ET_F_PATH; f++)
 		et_record_set(r, f);
 
 	r = &recs[R_SHELL];

@@ -55,7 +55,7 @@ static void roundtrip(void)
 static void documented_example(void)
 {
 	static const uint8_t doc[] = {
-		0x01, 0x00, 0x01, 0x00, 0x92, 0x10, 0x00, 0x00,
+		0x01, 0x01, 0x01, 0x00, 0x92, 0x10, 0x00, 0x00,
 		0x92, 0x10, 0x00, 0x00, 0x15, 0x4d, 0x1b, 0x7e,
 		0x02, 0x1e, 0x7a, 0x18,
 		0x02, 0x01, 0x04, 0xe8, 0x07, 0x06, 0x64,
@@ -81,11 +81,11 @@ static void unknown_field_skipped(void)
 	uint8_t buf[256];
 	size_t n = et_record_encode(&in, buf, sizeof(buf));
 
-	/* a newer writer's field 40 (varint 300) and field 41 (bytes "xy") */
-	buf[n++] = 40 << 1;
+	/* a newer writer's field 60 (varint 300) and field 61 (bytes "xy") */
+	buf[n++] = 60 << 1;
 	buf[n++] = 0xac;
 	buf[n++] = 0x02;
-	buf[n++] = 41 << 1 | 1;
+	buf[n++] = 61 << 1 | 1;
 	buf[n++] = 2;
 	buf[n++] = 'x';
 	buf[n++] = 'y';

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_file.sh - the file probe, with real BPF: every operation succeeding
+# and failing (a failure gives no event), absolute paths for relative
+# ones (a changed cwd, dirfds, ".."), nested watches whose sets override
+# their parent's, renames into and out of a watched tree, read-only opens
+# only where a watch asks for them, and nothing from unwatched trees. Bad
+# --watch specs are refused before anything starts.
+. "$(dirname "$0")/lib.sh"
+
+: "${ET_TOOLS:?set ET_TOOLS to the tools directory}"
+if ! "$EDGETRACE" --version | grep -qw file; then
+	echo "SKIP $TEST_NAME: this build has no file probe (CONFIG_PROBE_FILE)"
+	exit 0
+fi
+FOPS=$ET_TOOLS/fileops
+W=$T/w
+mkdir -p "$W/quiet" "$W/ro" "$T/out"
+echo data >"$W/ro/f"
+echo data >"$T/out/r"
+
+start_agent "$T/spool" --watch "all=$W" --watch "create,delete=$W/quiet" \
+	--watch "open=$W/ro" || { fail start "agent did not start"; exit 1; }
+
+# every operation, legacy calls and *at calls through a dirfd
+"$FOPS" cd "$W" : mkdir d : dirfd 0 d : creat a : open @0 b wc : \
+	'!unlink' nope : rename a @0 a2 : mknod fifo : chmod fifo 600 : \
+	chown fifo 1 1 : symlink target sl : link @0 b @0 b2 : \
+	truncate d/b 5 : ftruncate d/b 1 : fchmod d/b 640 : fchown d/b 2 2 : \
+	'!rmdir' nodir : unlink sl : mkdir e : rmdir e : unlink @0 b2 : \
+	'!rename' nope x : '!mkdir' d >"$T/ops1"
+check ops1_ran test $? -eq 0
+# relative paths with "..", from a changed cwd; creat through the legacy call
+"$FOPS" cd "$W/d" : creat ../dotdot : mkdir ./../sub2 >"$T/ops2"
+# nested watch: create and delete only under quiet/
+"$FOPS" cd "$W/quiet" : creat q1 : chmod q1 600 : unlink q1 >"$T/ops3"
+# renames into and out of the watched tree, and one that stays outside
+"$FOPS" cd "$T" : creat out/x : rename out/x w/in : rename w/in out/y : \
+	rename out/y out/z >"$T/ops4"
+# read-only opens: reported under ro/ (open) and w/ (all), not in out/
+"$FOPS" cd "$T" : open w/ro/f r : open out/r r : open w/d/a2 r : \
+	chmod w/ro/f 600 >"$T/ops5"
+sleep 0.5
+stop_agent INT
+check stop_clean test $? -eq 0
+
+"$EDGETRACE" query --spool "$T/spool" --json >"$T/all.json"
+pids=$(cat "$T"/ops? | sed -n 's/^pid //p' | tr '\n' ' ')
+
+# "type path [path2]" for each event of the fileops processes
+/usr/bin/python3 - "$T/all.json" "$pids" >"$T/events" <<'EOF'
+import json, sys
+pids = set(int(p) for p in sys.argv[2].split())
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    f = e.get("file")
+    if f is None or e["proc"]["pid"] not in pids:
+        continue
+    extra = f.get("new_path") or f.get("target") or ""
+    flags = f.get("flag_names", "")
+    print(e["type"], f["path"], extra, flags,
+          "created" if f.get("created") else "", "rel" if f.get("relative") else "")
+EOF
+
+has() {	# has NAME PATTERN: an event line matches the extended regex
+	local name=$1
+	shift
+	if grep -Eq "$1" "$T/events"; then pass "$name"; else
+		fail "$name" "no event matching '$1'; events:"; sed 's/^/#   /' "$T/events"
+	fi
+}
+hasnt() {
+	local name=$1
+	shift
+	if grep -Eq "$1" "$T/events"; then
+		fail "$name" "unexpected event matching '$1'"; else pass "$name"; fi
+}
+
+has mkdir "^mkdir $W/d "
+has creat "^open $W/a  O_WRONLY\\|O_CREAT\\|O_TRUNC created"
+has openat_dirfd "^open $W/d/b  O_WRONLY\\|O_CREAT created"
+hasnt failed_unlink "^unlink $W/nope"
+has rename_dirfd "^rename $W/a $W/d/a2 "
+has mknod "^mknod $W/fifo "
+has chmod "^chmod $W/fifo "
+has chown "^chown $W/fifo "
+has symlink "^symlink $W/sl target "
+has linkat_dirfds "^link $W/d/b2 $W/d/b "
+has truncate "^truncate $W/d/b "
+has ftruncate "^truncate $W/d/b .*$"
+check ftruncate_and_truncate test "$(grep -c "^truncate $W/d/b " "$T/events")" -eq 2
+has fchmod "^chmod $W/d/b "
+has fchown "^chown $W/d/b "
+hasnt failed_rmdir "^rmdir $W/nodir"
+has unlink "^unlink $W/sl "
+has rmdir "^rmdir $W/e "
+has unlinkat_dirfd "^unlink $W/d/b2 "
+hasnt failed_rename "^rename $W/nope"
+check failed_mkdir_once test "$(grep -c "^mkdir $W/d " "$T/events")" -eq 1
+has dotdot_normalised "^open $W/dotdot  .*created"
+has dot_normalised "^mkdir $W/sub2 "
+has nested_create "^open $W/quiet/q1 .*created"
+hasnt nested_override_attrib "^chmod $W/quiet/q1"
+has nested_delete "^unlink $W/quiet/q1 "
+has rename_into "^rename $T/out/x $W/in "
+has rename_out_of "^rename $W/in $T/out/y "
+hasnt rename_outside "^rename $T/out/y"
+hasnt unwatched_create "^open $T/out/x "
+has readonly_open_watched "^open $W/ro/f  O_RDONLY"
+has readonly_open_all "^open $W/d/a2  O_RDONLY"
+hasnt readonly_open_unwatched "^open $T/out/r "
+hasnt open_only_watch_attrib "^chmod $W/ro/f"
+
+# bad watch specs: exit 2, the bad part named, nothing started or written
+bad_watch() {	# bad_watch NAME SPEC MESSAGE
+	local rc=0
+	"$EDGETRACE" run --spool "$T/never" --watch "$2" 2>"$T/err" || rc=$?
+	check "bad_$1_exit_2" test "$rc" -eq 2
+	check "bad_$1_message" grep -qF "$3" "$T/err"
+	check "bad_$1_nothing_written" test ! -e "$T/never"
+}
+bad_watch unknown_event "create,wrte=/etc" "unknown event 'wrte'"
+bad_watch relative "create=etc" "path 'etc' is not absolute"
+bad_watch empty_set "=/etc" "no events before '='"
+bad_watch no_equals "/etc" "has no '='"
+bad_watch empty_event "create,,delete=/etc" "unknown event ''"
+
+# the filter's "file.path startswith" is checked in the kernel: file
+# events elsewhere, and every event that is not a file event, are never
+# issued; the agent's own summary shows what reached user space
+start_agent "$T/spool2" --watch "all=$W" --filter "file.path startswith $W/kf" ||
+	fail kf_start "agent did not start"
+"$FOPS" cd "$W" : mkdir kf : creat kf/in : creat notkf >"$T/ops6"
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/spool2" --json >"$T/kf.json"
+check kf_path_kept grep -q "\"path\":\"$W/kf/in\"" "$T/kf.json"
+check kf_path_dir_kept grep -q "\"path\":\"$W/kf\"" "$T/kf.json"
+check kf_path_other_dropped test "$(grep -c "\"path\":\"$W/notkf\"" "$T/kf.json")" -eq 0
+check kf_path_close_kept grep -q "\"type\":\"close\".*\"path\":\"$W/kf/in\"" "$T/kf.json"
+# mkdir kf, the open of kf/in and its close: nothing else was issued
+if grep -q ' 3 issued, .* 0 filtered out' "$T/agent.err"; then
+	pass kf_path_not_issued
+else
+	fail kf_path_not_issued "$(grep stopped "$T/agent.err")"
+	sed 's/^/#   /' "$T/kf.json"
+fi
+
+# byte totals of a file under an explicit watch, counted in the kernel
+# across write, pwrite, writev, read, pread and readv, reported on close
+start_agent "$T/spool3" --watch "write=$W" || fail io_start "agent did not start"
+"$FOPS" cd "$W" : rw data.bin 100000 65432 : rw "$T/out/untracked" 5000 5000 >"$T/ops7"
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/spool3" --json 'evt.type = close' >"$T/io.json"
+check io_close_event grep -q "\"path\":\"$W/data.bin\".*\"read_bytes\":65432,\"written_bytes\":100000" "$T/io.json"
+check io_untracked_no_close test "$(grep -c "\"path\":\"$T/out/untracked\"" "$T/io.json")" -eq 0
