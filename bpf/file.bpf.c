@@ -57,6 +57,8 @@ struct file_call {
 	__u32 type;		/* ET_EV_* */
 	__s32 dfd, dfd2;	/* AT_FDCWD or a directory fd; fd for f* */
 	__u32 flags, mode, dev, uid, gid;
+	__u32 matched;		/* open: the watches matched at enter */
+	__u32 pad;
 	__u64 size;
 	__u64 path, path2;	/* user pointers; 0 for fd-based calls */
 };
@@ -106,19 +108,23 @@ static __always_inline int is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == et_self_tgid;
 }
 
-static __always_inline void save_call(struct file_call *c)
+/* Does the filter let an event of @type from the current task through? */
+static __always_inline int wanted_now(__u32 type)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	char comm[ET_COMM_LEN];
 
-	if (is_self())
+	if (et_kf_types == ~0u && !et_kf_flags)
+		return 1;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return et_wanted(type, bpf_get_current_pid_tgid() >> 32, comm);
+}
+
+static __always_inline void save_call(struct file_call *c)
+{
+	__u32 tid = self_tid();
+
+	if (is_self() || !wanted_now(c->type))
 		return;
-	if (et_kf_types != ~0u || et_kf_flags) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!et_wanted(c->type, id >> 32, comm))
-			return;
-	}
 	if (bpf_map_update_elem(&file_calls, &tid, c, BPF_ANY))
 		et_count_drop(ET_DROP_INFLIGHT);
 }
@@ -410,21 +416,21 @@ static __always_inline void fill_ev(struct file_scratch *s,
 		ev->fd = c->dfd;
 }
 
-static __always_inline int file_exit(long ret)
+/*
+ * Report the call @c that returned @ret (>= 0), if its path is watched
+ * for it. A global function: the exit programs share one verified copy.
+ */
+__noinline int et_file_report(struct file_call *c, long ret)
 {
-	struct file_call *c, call;
+	struct file_call call;
 	struct file_scratch *s;
-	__u32 tid = self_tid(), zero = 0, len1, len2 = 0, mask;
+	__u32 zero = 0, len1, len2 = 0, mask;
 	int pass;
 	long n;
 
-	c = bpf_map_lookup_elem(&file_calls, &tid);
 	if (!c)
 		return 0;
 	call = *c;
-	bpf_map_delete_elem(&file_calls, &tid);
-	if (ret < 0)
-		return 0;
 	s = bpf_map_lookup_elem(&file_scratch, &zero);
 	if (!s) {
 		et_count_drop(ET_DROP_SCRATCH);
@@ -440,7 +446,12 @@ static __always_inline int file_exit(long ret)
 		n = et_file_build_path(s, 0, call.dfd, call.path,
 				       ET_FILE_PATH_REL);
 	len1 = n & FMASK;
-	mask = watch_mask(s, 0, len1);
+	if (call.matched) {
+		mask = ~0u;
+		s->ev.flags |= ET_FILE_MATCHED;
+	} else {
+		mask = watch_mask(s, 0, len1);
+	}
 	pass = filter_path_ok(s, 0, len1);
 	if (call.path2) {
 		/* a symlink's target is not a path of this system's tree */
@@ -475,6 +486,21 @@ static __always_inline int file_exit(long ret)
 	return 0;
 }
 
+static __always_inline int file_exit(long ret)
+{
+	struct file_call *c, call;
+	__u32 tid = self_tid();
+
+	c = bpf_map_lookup_elem(&file_calls, &tid);
+	if (!c)
+		return 0;
+	call = *c;
+	bpf_map_delete_elem(&file_calls, &tid);
+	if (ret < 0)
+		return 0;
+	return et_file_report(&call, ret);
+}
+
 #define ARG(i)	(ctx->args[i])
 
 /*
@@ -489,14 +515,53 @@ int et_file_exit(struct syscall_trace_exit *ctx)
 }
 
 /* Opens: only those with write intent unless a watch asks for "open". */
+/*
+ * The watch mask of the absolute path @upath as the process gives it, or
+ * ~0 when that cannot decide (a relative or non-canonical path, or no
+ * scratch): then the exit program decides on the resolved path.
+ */
+__noinline __u32 et_file_enter_mask(__u64 upath)
+{
+	struct file_scratch *s;
+	__u32 zero = 0, *mask;
+	long n;
+
+	s = bpf_map_lookup_elem(&file_scratch, &zero);
+	if (!s)
+		return ~0u;
+	n = bpf_probe_read_user_str(s->ev.data, ET_WATCH_KEY_MAX,
+				    (void *)upath);
+	if (n <= 1 || s->ev.data[0] != '/')
+		return ~0u;
+	if (!et_file_key(s, 0, (n - 1) & (ET_WATCH_KEY_MAX - 1), 1))
+		return ~0u;
+	mask = bpf_map_lookup_elem(&watches, &s->key);
+	return mask ? *mask : 0;
+}
+
+/*
+ * Opens: only those with write intent unless a watch asks for "open".
+ * An absolute path is matched against the watches here, from the string
+ * the process passed, so an open outside every watch costs no path walk;
+ * the event still carries the real path of the file opened.
+ */
 static __always_inline void open_enter(int dfd, __u64 path, __u32 flags,
 				       __u32 mode)
 {
 	struct file_call c = { .type = ET_EV_OPEN, .dfd = dfd, .path = path,
 			       .flags = flags, .mode = mode };
+	__u32 mask;
 
 	if (!et_watch_open && !(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
 		return;
+	if (is_self())
+		return;
+	mask = et_file_enter_mask(path);
+	if (mask != ~0u) {
+		if (!(mask & class_of(&c)))
+			return;
+		c.matched = 1;
+	}
 	save_call(&c);
 }
 
@@ -852,4 +917,114 @@ int et_close_io(struct syscall_trace_enter *ctx)
 	s->ev.hdr.size = ET_FILE_FIXED_SIZE + len + 2;
 	et_output(&s->ev, ET_FILE_FIXED_SIZE + len + 2);
 	return 0;
+}
+
+/*
+ * Opens with one program instead of two (kernels with bpf_task_pt_regs,
+ * 5.15 and later; the loader picks these or the et_file_open* pairs): the
+ * exit program reads the arguments from the task's saved registers, so an
+ * open costs one tracepoint call, not two and a map update.
+ */
+/*
+ * REGS_OK: this kernel's registers have the fields named below (always on
+ * the architecture built for; false when another architecture's object is
+ * put through this kernel's verifier by test_bpf_objects, which then
+ * checks the rest of the program).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->r10)
+#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), di)
+#define SYSARG1(r)	ET_READ_WORD((struct pt_regs___et *)(r), si)
+#define SYSARG2(r)	ET_READ_WORD((struct pt_regs___et *)(r), dx)
+#define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), r10)
+#elif defined(__TARGET_ARCH_arm64)
+#define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->orig_x0)
+#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), orig_x0)
+#define SYSARG1(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[1])
+#define SYSARG2(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[2])
+#define SYSARG3(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[3])
+#elif defined(__TARGET_ARCH_arm)
+#define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->uregs)
+#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[17])
+#define SYSARG1(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[1])
+#define SYSARG2(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[2])
+#define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[3])
+#elif defined(__TARGET_ARCH_riscv)
+#define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->orig_a0)
+#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), orig_a0)
+#define SYSARG1(r)	ET_READ_WORD((struct pt_regs___et *)(r), a1)
+#define SYSARG2(r)	ET_READ_WORD((struct pt_regs___et *)(r), a2)
+#define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), a3)
+#endif
+
+/* The common exit of an open whose arguments come from the registers. */
+static __always_inline int open_exit(long ret, int dfd, __u64 path,
+				     __u32 flags, __u32 mode)
+{
+	struct file_call c = { .type = ET_EV_OPEN, .dfd = dfd, .path = path,
+			       .flags = flags, .mode = mode };
+	__u32 mask;
+
+	if (ret < 0)
+		return 0;
+	if (!et_watch_open && !(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
+		return 0;
+	if (is_self() || !wanted_now(ET_EV_OPEN))
+		return 0;
+	mask = et_file_enter_mask(path);
+	if (mask != ~0u) {
+		if (!(mask & class_of(&c)))
+			return 0;
+		c.matched = 1;
+	}
+	return et_file_report(&c, ret);
+}
+
+#define REGS()	((void *)bpf_task_pt_regs((struct task_struct *)\
+					  bpf_get_current_task_btf()))
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int et_fx_openat(struct syscall_trace_exit *ctx)
+{
+	void *r = REGS();
+
+	if (!REGS_OK())
+		return 0;
+	return open_exit((long)(int)ctx->ret, (int)SYSARG0(r), SYSARG1(r),
+			 SYSARG2(r), SYSARG3(r));
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int et_fx_openat2(struct syscall_trace_exit *ctx)
+{
+	void *r = REGS();
+	struct open_how how = {};
+
+	if (!REGS_OK())
+		return 0;
+	bpf_probe_read_user(&how, sizeof(how), (void *)SYSARG2(r));
+	return open_exit((long)(int)ctx->ret, (int)SYSARG0(r), SYSARG1(r),
+			 how.flags, how.mode);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int et_fx_open(struct syscall_trace_exit *ctx)
+{
+	void *r = REGS();
+
+	if (!REGS_OK())
+		return 0;
+	return open_exit((long)(int)ctx->ret, AT_FDCWD, SYSARG0(r),
+			 SYSARG1(r), SYSARG2(r));
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int et_fx_creat(struct syscall_trace_exit *ctx)
+{
+	void *r = REGS();
+
+	if (!REGS_OK())
+		return 0;
+	return open_exit((long)(int)ctx->ret, AT_FDCWD, SYSARG0(r),
+			 O_CREAT | O_TRUNC | 1, SYSARG1(r));
 }

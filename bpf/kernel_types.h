@@ -257,6 +257,34 @@ struct file___net {
 	} f_count;		/* before: atomic_long_t, one reference = 1 */
 };
 
+/*
+ * The saved user registers of a task (bpf_task_pt_regs): at a syscall's
+ * exit they still hold its arguments, except the first on the
+ * architectures whose return value overwrites it, where the kernel keeps
+ * a copy (orig_x0, ARM_ORIG_r0, orig_a0). "___et" flavours: CO-RE matches
+ * them to the kernel's struct pt_regs / user_pt_regs by name.
+ */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs___et {
+	unsigned long di, si, dx, r10;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct user_pt_regs___et {
+	__u64 regs[31];
+};
+struct pt_regs___et {
+	__u64 orig_x0;
+};
+#elif defined(__TARGET_ARCH_arm)
+struct pt_regs___et {
+	unsigned long uregs[18];
+};
+#elif defined(__TARGET_ARCH_riscv)
+struct pt_regs___et {
+	unsigned long a1, a2, a3, orig_a0;
+};
+#endif
+
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute pop
 #endif

@@ -61,6 +61,7 @@ struct et_probes {
 	uint64_t *percpu;	/* one value per possible CPU, for lookups */
 	const struct et_watches *watches;
 	const struct et_kfilter *kfilter;
+	int file_bytes;
 	int ncpu;
 };
 
@@ -234,6 +235,17 @@ static int is_exit_prog(const char *name)
 }
 #endif
 
+/*
+ * The byte counting programs hook every read, write and close on the
+ * system: they are attached only when this run counts bytes.
+ */
+static int wanted(const struct et_probes *p, const char *name)
+{
+	if (!strncmp(name, "et_io_", 6) || !strcmp(name, "et_close_io"))
+		return p->file_bytes;
+	return 1;
+}
+
 /* Is the tracepoint of @prog absent from this kernel (not just failing)? */
 static int tracepoint_absent(const struct bpf_program *prog)
 {
@@ -260,8 +272,10 @@ static int attach_all(struct et_probes *p)
 		const char *skip = NULL;
 		struct bpf_link *link = NULL;
 
-		if (is_exit_prog(name))
-			continue;	/* attached below, once per call */
+		if (is_exit_prog(name) || !bpf_program__autoload(prog))
+			continue;	/* attached below, once per call; unused */
+		if (!wanted(p, name))
+			continue;	/* off in this run: costs nothing */
 		if (tracepoint_absent(prog)) {
 			skip = "absent";
 			off += snprintf(absent + off, off < sizeof(absent) ?
@@ -344,6 +358,37 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct et_probes *p = ctx;
 
 	return p->fn(p->ctx, data, size);
+}
+
+/*
+ * Opens: one exit program reading the arguments from the task's saved
+ * registers (et_fx_*, with bpf_task_pt_regs: 5.15 and later), or an
+ * enter/exit pair (et_file_open*) on older kernels, or when
+ * EDGETRACE_OPEN_PAIRS=1 asks for it (the tests cover both).
+ */
+static void pick_open_probes(struct et_probes *p)
+{
+#ifdef CONFIG_PROBE_FILE
+	static const char *const pairs[] = { "et_file_openat",
+		"et_file_openat2", "et_file_open", "et_file_creat" };
+	struct bpf_program *prog;
+	int regs;
+
+	regs = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+				       BPF_FUNC_task_pt_regs, NULL) > 0 &&
+	       !getenv("EDGETRACE_OPEN_PAIRS");
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (!strncmp(name, "et_fx_", 6))
+			bpf_program__set_autoload(prog, regs);
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+			if (!strcmp(name, pairs[i]))
+				bpf_program__set_autoload(prog, !regs);
+	}
+#else
+	(void)p;
+#endif
 }
 
 /* The kernel-side filter's types and which sets it uses (rodata). */
@@ -449,12 +494,14 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	p->skel->rodata->et_wakeup_bytes = ring_size() / 8;
 	if (p->kfilter)
 		set_kfilter_flags(p);
+	pick_open_probes(p);
 #ifdef CONFIG_PROBE_FILE
 	p->skel->rodata->et_self_tgid = getpid();
 	p->skel->rodata->et_watch_open = p->watches &&
 		(et_watches_union(p->watches) & (1u << ET_W_OPEN));
 	/* byte totals for files under explicit watches only */
-	p->skel->rodata->et_io_track = p->watches && !p->watches->is_default;
+	p->skel->rodata->et_io_track = p->file_bytes && p->watches &&
+		!p->watches->is_default;
 #endif
 #ifdef CONFIG_PIN_BPF
 	if (et_pin_maps(p->skel->obj, err, errlen))
@@ -494,6 +541,7 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
 	p->ctx = ctx;
 	p->watches = o->watches;
 	p->kfilter = o->kfilter;
+	p->file_bytes = o->file_bytes;
 	p->ncpu = libbpf_num_possible_cpus();
 	p->percpu = p->ncpu > 0 ? calloc(p->ncpu, sizeof(*p->percpu)) : NULL;
 	if (!p->percpu) {

@@ -36,7 +36,7 @@
 
 static const char run_usage[] =
 "usage: edgetrace run [--spool DIR] [--filter EXPR] [--watch EVENTS=PATH]...\n"
-"                     [--json] [--replay FILE]\n"
+"                     [--file-bytes] [--json] [--replay FILE]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
 "With --replay, record the events of a capture file instead (no probes).\n"
@@ -53,6 +53,9 @@ static const char run_usage[] =
 "                 below it; repeatable; a deeper watch's events replace\n"
 "                 its parent's for its subtree. Without --watch: every\n"
 "                 event but open, everywhere\n"
+"  --file-bytes   count the bytes read and written of each file opened\n"
+"                 under a --watch, reported when it is closed (a close\n"
+"                 event); this hooks every read, write and close\n"
 #endif
 "  --json         also print each event as a JSON line on stdout\n"
 "  --replay FILE  read events from a capture file (export --format raw),\n"
@@ -411,7 +414,7 @@ static void check_budget(struct et_probes *p)
 
 struct run_opts {
 	const char *spool, *filter, *replay;
-	int json;
+	int json, file_bytes;
 };
 
 static int add_watch(struct agent *a, const char *spec)
@@ -438,6 +441,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 		{ "filter", required_argument, NULL, 'f' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "watch", required_argument, NULL, 'w' },
+		{ "file-bytes", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -451,6 +455,14 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 		case 'f': o->filter = optarg; break;
 		case 'r': o->replay = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'b':
+#ifndef CONFIG_PROBE_FILE
+			return -et_usage_error("run", "--file-bytes: this build "
+					       "has no file probe "
+					       "(CONFIG_PROBE_FILE)");
+#endif
+			o->file_bytes = 1;
+			break;
 		case 'w':
 			rc = add_watch(a, optarg);
 			if (rc)
@@ -470,6 +482,9 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 				       argv[optind]);
 	if (!*o->spool)
 		return -et_usage_error("run", "--spool needs a directory");
+	if (o->file_bytes && !a->watches.n)
+		return -et_usage_error("run", "--file-bytes counts the files "
+				       "under a --watch: give at least one");
 	if (!a->watches.n && et_watches_default(&a->watches))
 		return -ET_EXIT_ERROR;
 	return 0;
@@ -501,6 +516,7 @@ int et_cmd_run(int argc, char **argv)
 	replay = o.replay;
 	a.json = o.json;
 	popts.watches = &a.watches;
+	popts.file_bytes = o.file_bytes;
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
 		et_filter_print_error(stderr, expr, &ferr);
 		et_watches_free(&a.watches);

@@ -194,8 +194,9 @@ uint32_t et_watch_classes(const struct et_record *r)
 	case ET_REC_CHOWN: return 1u << ET_W_ATTRIB;
 	case ET_REC_SYMLINK: return 1u << ET_W_SYMLINK;
 	case ET_REC_LINK: return 1u << ET_W_LINK;
-	case ET_REC_TRUNCATE:
-	case ET_REC_CLOSE: return 1u << ET_W_WRITE;
+	case ET_REC_TRUNCATE: return 1u << ET_W_WRITE;
+	/* the totals of a file whose open was reported */
+	case ET_REC_CLOSE: return (1u << ET_W_NR) - 1;
 	case ET_REC_OPEN:
 		m = 1u << ET_W_OPEN;
 		if ((r->open_flags & 3) || (r->open_flags & 01000))
@@ -209,7 +210,15 @@ uint32_t et_watch_classes(const struct et_record *r)
 
 int et_watches_want(const struct et_watches *ws, const struct et_record *r)
 {
-	uint32_t m = et_watches_match(ws, r->path.p, r->path.len);
+	uint32_t m;
+
+	/*
+	 * Decided in the kernel on the path as given (the event's is the
+	 * real one); a close reports a file whose open was reported.
+	 */
+	if ((r->ev_flags & ET_FILE_MATCHED) || r->type == ET_REC_CLOSE)
+		return 1;
+	m = et_watches_match(ws, r->path.p, r->path.len);
 
 	/* a rename or link into or out of a watched tree */
 	if ((r->type == ET_REC_RENAME || r->type == ET_REC_LINK) &&

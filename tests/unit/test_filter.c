@@ -18,12 +18,17 @@ enum {
 	R_EXIT,
 	R_GAP,		/* no pid, no tid */
 	R_ALIEN,	/* a type this reader has no name for */
+	R_OPEN,		/* open of /etc/passwd */
+	R_CONNECT,	/* tcp 10.0.0.5:40000 -> 192.168.1.1:443 */
+	R_BIND6,	/* bind of udp [::1]:53 */
+	R_UNIX,		/* connect of a unix socket */
 	R_NR
 };
 
 static const char *const rec_names[R_NR] = {
 	"exec(ls -l)", "exec(my shell)", "exec(true)", "exec(bare)", "exit",
-	"gap", "type-200",
+	"gap", "type-200", "open(/etc/passwd)", "connect(tcp)", "bind(udp6)",
+	"connect(unix)",
 };
 
 static struct et_record recs[R_NR];
@@ -115,6 +120,53 @@ static void make_records(void)
 	r->seq = 91;
 	r->pid = 1;
 	r->tid = 1;
+
+	r = &recs[R_OPEN];
+	r->type = ET_REC_OPEN;
+	r->pid = 300;
+	r->comm = S("vi");
+	et_record_set(r, ET_F_COMM);
+	r->path = S("/etc/passwd");
+	et_record_set(r, ET_F_PATH);
+
+	static const uint8_t a4[] = { 10, 0, 0, 5 }, b4[] = { 192, 168, 1, 1 };
+	static const uint8_t l6[16] = { [15] = 1 };
+
+	r = &recs[R_CONNECT];
+	r->type = ET_REC_CONNECT;
+	r->pid = 301;
+	r->family = 2;
+	r->proto = 6;
+	r->socktype = 1;
+	r->saddr = str((const char *)a4, 4);
+	r->daddr = str((const char *)b4, 4);
+	r->sport = 40000;
+	r->dport = 443;
+	et_record_set(r, ET_F_FAMILY);
+	et_record_set(r, ET_F_PROTO);
+	et_record_set(r, ET_F_SADDR);
+	et_record_set(r, ET_F_DADDR);
+	et_record_set(r, ET_F_SPORT);
+	et_record_set(r, ET_F_DPORT);
+
+	r = &recs[R_BIND6];
+	r->type = ET_REC_BIND;
+	r->family = 10;
+	r->proto = 17;
+	r->socktype = 2;
+	r->saddr = str((const char *)l6, 16);
+	r->daddr = str((const char *)l6, 16);
+	r->sport = 53;
+	et_record_set(r, ET_F_SADDR);
+	et_record_set(r, ET_F_DADDR);
+	et_record_set(r, ET_F_SPORT);
+
+	r = &recs[R_UNIX];
+	r->type = ET_REC_CONNECT;
+	r->family = 1;
+	r->socktype = 1;
+	r->path = S("/run/docker.sock");
+	et_record_set(r, ET_F_PATH);
 }
 
 struct match_case {
@@ -822,6 +874,86 @@ static void field_list(void)
 	CHECK(s[strlen(s) - 1] != ' ');
 }
 
+/* The file and socket fields. */
+static void io_fields(void)
+{
+	static const struct match_case t[] = {
+		{ "file.path = /etc/passwd", R_OPEN, 1 },
+		{ "file.path startswith /etc/", R_OPEN, 1 },
+		{ "fd.name = /etc/passwd", R_OPEN, 1 },
+		{ "evt.type = open", R_OPEN, 1 },
+		{ "net.proto exists", R_OPEN, 0 },
+		{ "fd.sip = 10.0.0.5", R_CONNECT, 1 },
+		{ "fd.dip = 192.168.1.1", R_CONNECT, 1 },
+		{ "fd.sport = 40000", R_CONNECT, 1 },
+		{ "fd.dport = 443", R_CONNECT, 1 },
+		{ "fd.port = 443", R_CONNECT, 1 },
+		{ "net.proto = tcp", R_CONNECT, 1 },
+		{ "fd.name = \"10.0.0.5:40000->192.168.1.1:443\"", R_CONNECT, 1 },
+		{ "file.path exists", R_CONNECT, 0 },
+		{ "fd.sip = ::1", R_BIND6, 1 },
+		{ "fd.port = 53", R_BIND6, 1 },
+		{ "net.proto = udp", R_BIND6, 1 },
+		{ "net.proto = unix", R_UNIX, 1 },
+		{ "fd.name = /run/docker.sock", R_UNIX, 1 },
+		{ "file.path exists", R_UNIX, 0 },
+		{ "fd.sip exists", R_UNIX, 0 },
+	};
+
+	CHECK_MATCHES(t);
+}
+
+static struct et_kfilter kplan(const char *expr)
+{
+	struct et_filter_error e;
+	struct et_filter *f = et_filter_parse(expr, &e);
+	struct et_kfilter k;
+
+	et_filter_kernel(f, &k);
+	et_filter_free(f);
+	return k;
+}
+
+/* What goes to the kernel: only sound cuts. */
+static void kernel_plan(void)
+{
+	struct et_kfilter k;
+
+	k = kplan("proc.name = x or evt.type = exec");
+	CHECK_INT(~0u, k.types);
+	CHECK(!k.comms_set && !k.pids_set);
+	k = kplan("evt.type in (exec, exit) and proc.pid in (1, 2, 3)");
+	CHECK_INT(1u << ET_REC_EXEC | 1u << ET_REC_EXIT, k.types);
+	CHECK(k.pids_set);
+	CHECK_INT(3, k.npids);
+	k = kplan("not evt.type = fork and evt.type != exit");
+	CHECK_INT(~0u & ~(1u << ET_REC_FORK) & ~(1u << ET_REC_EXIT), k.types);
+	k = kplan("proc.name = bash and user.uid = 0");
+	CHECK(k.comms_set && k.uids_set);
+	CHECK_STR("bash", k.comms[0]);
+	CHECK_INT(0, k.uids[0]);
+	/* a name longer than a comm cannot be checked by the kernel */
+	k = kplan("proc.name = a-name-longer-than-15");
+	CHECK(!k.comms_set);
+	/* other operators stay in user space */
+	k = kplan("proc.pid > 5 and proc.name contains x and user.uid != 0");
+	CHECK(!k.pids_set && !k.comms_set && !k.uids_set);
+	/* a path prefix also means: file events only */
+	k = kplan("file.path startswith /etc");
+	CHECK(k.prefixes_set);
+	CHECK_STR("/etc", k.prefixes[0]);
+	CHECK(!(k.types & (1u << ET_REC_EXEC)));
+	CHECK(k.types & (1u << ET_REC_OPEN));
+	/* not under "not" or "or" */
+	k = kplan("not file.path startswith /etc");
+	CHECK(!k.prefixes_set);
+	k = kplan("not (evt.type = exec and proc.pid = 1)");
+	CHECK_INT(~0u, k.types);
+	CHECK(!k.pids_set);
+	k = kplan("");
+	CHECK_INT(~0u, k.types);
+}
+
 CHECK_MAIN_BEGIN("test_filter")
 	make_records();
 	RUN(fields);
@@ -837,4 +969,6 @@ CHECK_MAIN_BEGIN("test_filter")
 	RUN(parse_time);
 	RUN(print_error);
 	RUN(field_list);
+	RUN(io_fields);
+	RUN(kernel_plan);
 CHECK_MAIN_END
