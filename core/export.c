@@ -52,6 +52,30 @@ static const char export_usage[] =
 "Progress is shown on stderr when it is a terminal (and not the one the\n"
 "export goes to).\n";
 
+#define CAPTURE_BUF	(256 * 1024)
+
+/* The capture that has the large read buffer (one is read at a time). */
+static FILE *cap_file;
+static char *cap_buf;
+
+/*
+ * musl's stdio reads a file 1 KiB at a time, a read call for every few
+ * records: give the capture a buffer of its own. Standard input keeps its
+ * buffer until exit, as it stays open.
+ */
+static void capture_buffer(FILE *f)
+{
+	if (cap_file)
+		return;
+	cap_buf = malloc(CAPTURE_BUF);
+	if (cap_buf && !setvbuf(f, cap_buf, _IOFBF, CAPTURE_BUF)) {
+		cap_file = f;
+		return;
+	}
+	free(cap_buf);
+	cap_buf = NULL;
+}
+
 FILE *et_capture_open(const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -59,13 +83,21 @@ FILE *et_capture_open(const char *path)
 	if (!f)
 		et_err("cannot open capture file '%s': %s", path,
 		       strerror(errno));
+	else
+		capture_buffer(f);
 	return f;
 }
 
 void et_capture_close(FILE *f)
 {
-	if (f && f != stdin)
-		fclose(f);
+	if (!f || f == stdin)
+		return;
+	fclose(f);
+	if (f == cap_file) {
+		free(cap_buf);
+		cap_buf = NULL;
+		cap_file = NULL;
+	}
 }
 
 enum export_format { FMT_RAW, FMT_JSONL, FMT_ARMOR };

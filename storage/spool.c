@@ -2,22 +2,29 @@
 /*
  * spool.c - the LMDB spool.
  *
- * Layout of the environment (docs/record-format.md, "Spool"):
- *   "records"  key: sequence number, 8 bytes big-endian (so LMDB's default
- *              byte order is numeric order on every architecture, 32-bit
- *              included, where MDB_INTEGERKEY would mean a 32-bit size_t);
- *              value: one encoded record.
- *   "meta"     "format" = "edgetrace-spool 1", "next_seq", "evicted".
+ * Layout of the environment (docs/record-format.md, "The spool"):
+ *   "records"  key: the sequence number of a chunk's first record, 8 bytes
+ *              big-endian (so LMDB's default byte order is numeric order
+ *              on every architecture, 32-bit included, where
+ *              MDB_INTEGERKEY would mean a 32-bit size_t); value: a chunk,
+ *              the records of one group commit: a 24-byte header (u32
+ *              count, u32 reserved, u64 oldest and u64 newest timestamp)
+ *              and count times a u32 length and that many bytes of record,
+ *              all little-endian. Chunks are contiguous: the next chunk's
+ *              key is this key + count.
+ *   "meta"     "format" = "edgetrace-spool 2", "next_seq", "evicted".
  *   "cursors"  key: a consumer's name ("upload", "export.ssh"); value: the
  *              u64 sequence number it reads next. A cursor set by the
  *              process that appends is written in the same transaction as
  *              the records queued before it, so it never names a record
  *              that a crash could take back.
  *
- * Writes. Records are queued in memory and written as one transaction per
- * group (group commit): one B-tree append path and one meta page update
- * for many records, which is what keeps the bytes written to flash per
- * record low. Keys only grow, so every put is MDB_APPEND.
+ * Writes. Records are queued in memory, already laid out as a chunk, and
+ * each group is written as one LMDB value in one transaction (group
+ * commit): one B-tree node, one run of overflow pages and one meta page
+ * update for many records, which keeps the bytes written to flash per
+ * record low and the CPU per record small. Keys only grow, so every put
+ * is MDB_APPEND. A chunk is never changed once written, only deleted.
  *
  * Durability. The environment is opened with MDB_NOMETASYNC: each commit
  * writes its pages and fdatasync()s them before it writes the new meta
@@ -36,11 +43,12 @@
  * for the very next write. Instead each commit checks the pages held by
  * the records database; above a high-water mark (the map minus a headroom
  * of an eighth of it, or three commit queues, whichever is larger) the
- * oldest records are deleted down to a low-water mark an eighth of the map
- * lower, in their own transaction, and counted in "evicted". The headroom
- * absorbs the two-transaction delay, the free list and the B-tree's
- * copy-on-write. If a commit still hits MDB_MAP_FULL, it evicts, lets one
- * more transaction pass, and retries.
+ * oldest chunks are deleted whole down to a low-water mark an eighth of
+ * the map lower, in their own transaction, and their records counted in
+ * "evicted". A chunk is one B-tree node, so evicting it is one delete,
+ * whatever it holds. The headroom absorbs the two-transaction delay, the
+ * free list and the B-tree's copy-on-write. If a commit still hits
+ * MDB_MAP_FULL, it evicts, lets one more transaction pass, and retries.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -58,9 +66,13 @@
 
 #include "storage.h"
 
-#define SPOOL_FORMAT		"edgetrace-spool 1"
-#define PENDING_MAX		(256 * 1024)
-#define READ_CHUNK		1024
+#define SPOOL_FORMAT		"edgetrace-spool 2"
+#define SPOOL_FORMAT_1		"edgetrace-spool 1"
+#define QUEUE_MAX		(1024 * 1024)	/* bytes of a chunk */
+#define CHUNK_HDR		24	/* count, reserved, ts_min, ts_max */
+#define REC_PREFIX		4	/* u32 length before a record */
+#define NODE_SIZE		16	/* LMDB node header, about */
+#define READ_RECORDS		1024	/* per read transaction */
 #define EVICT_RETRIES		8
 #define NEW_DIR			".new"	/* where a new spool is made */
 
@@ -76,14 +88,15 @@ struct et_spool {
 	unsigned int commit_events;
 	size_t high_water;	/* evict when the records take more bytes */
 	size_t low_water;	/* ... down to this */
-	/* the queued group: [u32 len][bytes]... */
+	/* the queued group, laid out as its chunk (header filled at commit) */
 	uint8_t *pending;
 	size_t pending_max;
 	void *map_addr;		/* LMDB's map of data.mdb, from /proc/self/maps */
 	size_t map_len;
-	size_t pending_len;
+	size_t pending_len;	/* bytes of the chunk, header included */
 	unsigned int pending_n;
 	uint64_t pending_first;	/* seq of the first queued record */
+	uint64_t pending_ts_min, pending_ts_max;
 	int create;		/* the directory has no spool yet */
 	/* cursor moves queued with the group */
 	struct {
@@ -91,7 +104,16 @@ struct et_spool {
 		uint64_t seq;
 	} moves[ET_CURSORS_MAX];
 	unsigned int moves_n;
-	char err[256];
+	char err[512];
+};
+
+/* A chunk as read from the map. */
+struct chunk {
+	uint64_t first;		/* seq of its first record: the key */
+	uint32_t count;
+	uint64_t ts_min, ts_max;
+	const uint8_t *recs;	/* the first record's length prefix */
+	size_t len;		/* bytes from recs to the end of the value */
 };
 
 static int fail(struct et_spool *sp, const char *fmt, ...)
@@ -120,6 +142,72 @@ static uint64_t seq_of(const MDB_val *k)
 	for (int i = 0; i < 8; i++)
 		seq = seq << 8 | p[i];
 	return seq;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/* A record's timestamp, from its fixed header (no decode). */
+static uint64_t rec_ts(const uint8_t *rec, size_t len)
+{
+	return len >= ET_REC_HDR_SIZE ? get_le64(rec + 12) : 0;
+}
+
+/* Check the chunk @k/@d and describe it in @c; -1 if it is malformed. */
+static int chunk_of(const MDB_val *k, const MDB_val *d, struct chunk *c)
+{
+	const uint8_t *p = d->mv_data;
+
+	if (k->mv_size != 8 || d->mv_size < CHUNK_HDR + REC_PREFIX)
+		return -1;
+	c->first = seq_of(k);
+	c->count = get_le32(p);
+	c->ts_min = get_le64(p + 8);
+	c->ts_max = get_le64(p + 16);
+	c->recs = p + CHUNK_HDR;
+	c->len = d->mv_size - CHUNK_HDR;
+	if (!c->first || !c->count || c->count > c->len / REC_PREFIX)
+		return -1;
+	return 0;
+}
+
+/*
+ * The record at byte @off of @c's records: its bytes in *@rec, its
+ * length in *@len. Returns the offset of the next record, or 0 if the
+ * chunk is damaged there.
+ */
+static size_t chunk_rec(const struct chunk *c, size_t off, const uint8_t **rec,
+			size_t *len)
+{
+	size_t l;
+
+	if (off > c->len || c->len - off < REC_PREFIX)
+		return 0;
+	l = get_le32(c->recs + off);
+	if (l > c->len - off - REC_PREFIX)
+		return 0;
+	*rec = c->recs + off + REC_PREFIX;
+	*len = l;
+	return off + REC_PREFIX + l;
 }
 
 static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
@@ -214,6 +302,29 @@ static int open_env(struct et_spool *sp, const char *dir)
 	return 0;
 }
 
+static int is_format(const MDB_val *d, const char *tag)
+{
+	return d->mv_size == strlen(tag) &&
+	       !memcmp(d->mv_data, tag, d->mv_size);
+}
+
+/* A spool of another format: say what it is and what to do. */
+static int wrong_format(struct et_spool *sp, const char *dir, const MDB_val *d)
+{
+	int n = d->mv_size < 40 ? (int)d->mv_size : 40;
+
+	if (is_format(d, SPOOL_FORMAT_1))
+		return fail(sp, "'%s' is a spool of an older edgetrace "
+			    "(format '%s'), which this one does not read: "
+			    "export it with the older edgetrace if need be, "
+			    "then remove it or give another --spool", dir,
+			    SPOOL_FORMAT_1);
+	return fail(sp, "'%s' holds spool format '%.*s', which this edgetrace "
+		    "(format '%s') does not read: use the edgetrace that made "
+		    "it, or give another --spool", dir, n,
+		    (const char *)d->mv_data, SPOOL_FORMAT);
+}
+
 /* Open the databases; a new spool gets its format tag. */
 static int open_dbs(struct et_spool *sp, const char *dir)
 {
@@ -234,9 +345,9 @@ static int open_dbs(struct et_spool *sp, const char *dir)
 		d.mv_data = SPOOL_FORMAT;
 		d.mv_size = strlen(SPOOL_FORMAT);
 		rc = mdb_put(txn, sp->meta, &k, &d, 0);
-	} else if (!rc && (d.mv_size != strlen(SPOOL_FORMAT) ||
-			   memcmp(d.mv_data, SPOOL_FORMAT, d.mv_size))) {
-		rc = MDB_INCOMPATIBLE;
+	} else if (!rc && !is_format(&d, SPOOL_FORMAT)) {
+		mdb_txn_abort(txn);
+		return wrong_format(sp, dir, &d);
 	}
 	if (rc)
 		goto not_spool;
@@ -322,14 +433,19 @@ out:
 	return -1;
 }
 
-/* Commit queue and eviction thresholds, from the map size. */
+/*
+ * Commit queue and eviction thresholds, from the map size: a queue of
+ * QUEUE_MAX, or a sixteenth of a small map (a 16 MiB map on a 32-bit
+ * board gets 1 MiB), but always room for two records of the largest size.
+ */
 static void set_watermarks(struct et_spool *sp)
 {
+	const size_t min = CHUNK_HDR + 2 * (REC_PREFIX + ET_REC_MAX_SIZE);
 	size_t map = sp->map_size, headroom;
 
-	sp->pending_max = map / 16 < PENDING_MAX ? map / 16 : PENDING_MAX;
-	if (sp->pending_max < 2 * ET_REC_MAX_SIZE)
-		sp->pending_max = 2 * ET_REC_MAX_SIZE;
+	sp->pending_max = map / 16 < QUEUE_MAX ? map / 16 : QUEUE_MAX;
+	if (sp->pending_max < min)
+		sp->pending_max = min;
 	headroom = map / 8 > 3 * sp->pending_max ? map / 8 : 3 * sp->pending_max;
 	sp->high_water = map > headroom ? map - headroom : 0;
 	sp->low_water = sp->high_water > map / 8 ? sp->high_water - map / 8 : 0;
@@ -349,6 +465,7 @@ struct et_spool *et_spool_open(const char *dir, const struct et_spool_opts *o,
 	sp->readonly = o->readonly;
 	sp->map_size = o->map_size;
 	sp->commit_events = o->commit_events ? o->commit_events : 1;
+	sp->pending_len = CHUNK_HDR;
 	if (prepare_dir(sp, dir) || (sp->create && create_env(sp, dir)) ||
 	    open_env(sp, dir) || open_dbs(sp, dir))
 		goto out_fail;
@@ -378,21 +495,31 @@ unsigned int et_spool_pending(const struct et_spool *sp)
 int et_spool_append(struct et_spool *sp, const uint8_t *rec, size_t len,
 		    uint64_t *seq)
 {
-	uint32_t l = len;
+	uint8_t *p;
+	uint64_t ts;
 
 	if (sp->readonly)
 		return fail(sp, "spool is open read-only");
 	if (len > ET_REC_MAX_SIZE)
 		return fail(sp, "record of %zu bytes exceeds the %d-byte limit",
 			    len, ET_REC_MAX_SIZE);
-	if (sp->pending_len + sizeof(l) + len > sp->pending_max &&
+	if (sp->pending_len + REC_PREFIX + len > sp->pending_max &&
 	    et_spool_commit(sp))
 		return -1;
-	if (!sp->pending_n)
+	ts = rec_ts(rec, len);
+	if (!sp->pending_n) {
 		sp->pending_first = sp->next_seq;
-	memcpy(sp->pending + sp->pending_len, &l, sizeof(l));
-	memcpy(sp->pending + sp->pending_len + sizeof(l), rec, len);
-	sp->pending_len += sizeof(l) + len;
+		sp->pending_ts_min = ts;
+		sp->pending_ts_max = ts;
+	}
+	if (ts < sp->pending_ts_min)
+		sp->pending_ts_min = ts;
+	if (ts > sp->pending_ts_max)
+		sp->pending_ts_max = ts;
+	p = sp->pending + sp->pending_len;
+	put_le32(p, len);
+	memcpy(p + REC_PREFIX, rec, len);
+	sp->pending_len += REC_PREFIX + len;
 	sp->pending_n++;
 	*seq = sp->next_seq++;
 	if (sp->pending_n >= sp->commit_events)
@@ -400,34 +527,21 @@ int et_spool_append(struct et_spool *sp, const uint8_t *rec, size_t len,
 	return 0;
 }
 
-/* Write the queued group in @txn. */
+/* Write the queued group in @txn, as one chunk. */
 static int put_pending(struct et_spool *sp, MDB_txn *txn)
 {
-	uint64_t seq = sp->pending_first;
-	MDB_cursor *cur;
-	size_t off = 0;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d = { sp->pending_len, sp->pending };
 	int rc;
 
 	if (!sp->pending_n)	/* only cursor moves: next_seq is not ours */
 		return 0;
-	rc = mdb_cursor_open(txn, sp->records, &cur);
-	if (rc)
-		return rc;
-	while (off < sp->pending_len) {
-		uint8_t kb[8];
-		uint32_t l;
-		MDB_val k = { 8, kb }, d;
-
-		memcpy(&l, sp->pending + off, sizeof(l));
-		d.mv_size = l;
-		d.mv_data = sp->pending + off + sizeof(l);
-		key_of(seq++, kb);
-		rc = mdb_cursor_put(cur, &k, &d, MDB_APPEND);
-		if (rc)
-			break;
-		off += sizeof(l) + l;
-	}
-	mdb_cursor_close(cur);
+	put_le32(sp->pending, sp->pending_n);
+	put_le32(sp->pending + 4, 0);
+	put_le64(sp->pending + 8, sp->pending_ts_min);
+	put_le64(sp->pending + 16, sp->pending_ts_max);
+	key_of(sp->pending_first, kb);
+	rc = mdb_put(txn, sp->records, &k, &d, MDB_APPEND);
 	if (!rc)
 		rc = meta_put_u64(txn, sp->meta, "next_seq", sp->next_seq);
 	return rc;
@@ -455,15 +569,33 @@ static size_t records_bytes(struct et_spool *sp, MDB_txn *txn)
 }
 
 /*
- * Delete the oldest records until about @bytes of record data are freed
- * (at least one record), and count them.
+ * The first sequence number still stored in @txn after an eviction: the
+ * first chunk's key, or the next to be written if none is left.
+ */
+static int first_left(struct et_spool *sp, MDB_txn *txn, MDB_cursor *cur,
+		      uint64_t *first)
+{
+	MDB_val k, d;
+	int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+
+	if (!rc)
+		*first = seq_of(&k);
+	else if (rc == MDB_NOTFOUND)
+		rc = meta_get_u64(txn, sp->meta, "next_seq", first);
+	return rc;
+}
+
+/*
+ * Delete the oldest chunks until about @bytes of record data are freed
+ * (at least one chunk), and count their records: the sequence numbers
+ * from the old first chunk to the new one.
  */
 static int evict(struct et_spool *sp, size_t bytes)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, d;
-	uint64_t n = 0;
+	uint64_t from = 0, to = 0;
 	size_t freed = 0;
 	int rc;
 
@@ -474,18 +606,24 @@ static int evict(struct et_spool *sp, size_t bytes)
 	if (rc)
 		goto out_abort;
 	while (freed < bytes && !(rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST))) {
-		freed += k.mv_size + d.mv_size + 16;	/* 16: node header */
+		if (!from)
+			from = seq_of(&k);
+		freed += k.mv_size + d.mv_size + NODE_SIZE;
 		rc = mdb_cursor_del(cur, 0);
 		if (rc)
 			break;
-		n++;
 	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND && n)
+	if (rc == MDB_NOTFOUND && from)
 		rc = 0;
+	if (!rc)
+		rc = first_left(sp, txn, cur, &to);
+	mdb_cursor_close(cur);
 	if (rc)
 		goto out_abort;
-	sp->evicted += n;
+	/* as committed: a process that only moves cursors may evict too */
+	meta_get_u64(txn, sp->meta, "evicted", &sp->evicted);
+	if (to > from)
+		sp->evicted += to - from;
 	rc = meta_put_u64(txn, sp->meta, "evicted", sp->evicted);
 	if (rc)
 		goto out_abort;
@@ -549,7 +687,7 @@ int et_spool_commit(struct et_spool *sp)
 	if (rc)
 		return fail(sp, "cannot commit %u records to the spool: %s",
 			    sp->pending_n, mdb_strerror(rc));
-	sp->pending_len = 0;
+	sp->pending_len = CHUNK_HDR;
 	sp->pending_n = 0;
 	sp->moves_n = 0;
 	if (used > sp->high_water) {
@@ -618,41 +756,169 @@ int et_spool_sync(struct et_spool *sp)
 	return 0;
 }
 
-/* Visit up to READ_CHUNK records from *from; advance *from past them. */
-static int foreach_chunk(struct et_spool *sp, uint64_t *from, et_spool_cb cb,
-			 void *arg, int *done)
+/* What a failed read says: a damaged chunk is named by its key. */
+static int read_failed(struct et_spool *sp, int rc, uint64_t key)
+{
+	if (rc == MDB_CORRUPTED && key)
+		return fail(sp, "the spool is damaged: the chunk of records "
+			    "from seq %llu is not well formed (export what "
+			    "can be read, then move the spool aside)",
+			    (unsigned long long)key);
+	if (rc == MDB_CORRUPTED)
+		return fail(sp, "the spool is damaged: a chunk of records is "
+			    "not well formed (export what can be read, then "
+			    "move the spool aside)");
+	return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+}
+
+static int read_begin(struct et_spool *sp, MDB_txn **txn, MDB_cursor **cur)
+{
+	int rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, txn);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(*txn, sp->records, cur);
+	if (rc)
+		mdb_txn_abort(*txn);
+	return rc;
+}
+
+static void read_end(MDB_txn *txn, MDB_cursor *cur)
+{
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+}
+
+/*
+ * Put @cur on the chunk that holds @seq, or on the first chunk after it
+ * if none does; MDB_NOTFOUND if there is none of either.
+ */
+static int find_chunk(MDB_cursor *cur, uint64_t seq, MDB_val *k, MDB_val *d)
+{
+	uint8_t kb[8];
+	struct chunk c;
+	int rc;
+
+	key_of(seq, kb);
+	k->mv_size = 8;
+	k->mv_data = kb;
+	rc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
+	if (!rc && seq_of(k) == seq)
+		return 0;
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	/* the chunk before the next one may still hold @seq */
+	rc = mdb_cursor_get(cur, k, d, rc ? MDB_LAST : MDB_PREV);
+	if (rc == MDB_NOTFOUND)		/* @seq is before the first one */
+		return mdb_cursor_get(cur, k, d, MDB_FIRST);
+	if (rc || chunk_of(k, d, &c) || seq < c.first + c.count)
+		return rc;
+	return mdb_cursor_get(cur, k, d, MDB_NEXT);
+}
+
+/* Where a walk through the spool goes on in its next read transaction. */
+struct read_pos {
+	uint64_t next;		/* the seq wanted next */
+	uint64_t key;		/* the chunk it is in (0: look it up) */
+	size_t off;		/* and its offset in the chunk's records */
+};
+
+/* Position @cur for @pos: its chunk if still there, or look @pos->next up. */
+static int resume(MDB_cursor *cur, struct read_pos *pos, MDB_val *k,
+		  MDB_val *d)
+{
+	uint8_t kb[8];
+	int rc;
+
+	if (pos->key) {
+		key_of(pos->key, kb);
+		k->mv_size = 8;
+		k->mv_data = kb;
+		rc = mdb_cursor_get(cur, k, d, MDB_SET_KEY);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+		pos->key = 0;	/* evicted meanwhile */
+	}
+	return find_chunk(cur, pos->next, k, d);
+}
+
+/*
+ * Visit the records of chunk @c from @pos->next on, until READ_RECORDS
+ * are visited in this transaction (*@n counts them) or @cb returns
+ * non-zero. Returns @cb's value, or -1 with *@rc = MDB_CORRUPTED.
+ */
+static int visit_chunk(const struct chunk *c, struct read_pos *pos,
+		       unsigned int *n, et_spool_cb cb, void *arg, int *rc)
+{
+	uint64_t seq = c->first;
+	size_t off = 0, len;
+	const uint8_t *rec;
+	int ret = 0;
+
+	if (pos->key == c->first) {	/* a chunk never changes: jump */
+		seq = pos->next;
+		off = pos->off;
+	}
+	pos->key = 0;
+	for (; seq < c->first + c->count; seq++) {
+		size_t next = chunk_rec(c, off, &rec, &len);
+
+		if (!next) {
+			*rc = MDB_CORRUPTED;
+			return -1;
+		}
+		off = next;
+		if (seq < pos->next)
+			continue;
+		ret = cb(seq, rec, len, arg);
+		pos->next = seq + 1;
+		if (ret || ++*n >= READ_RECORDS) {
+			pos->key = c->first;
+			pos->off = off;
+			return ret;
+		}
+	}
+	if (off != c->len) {	/* bytes past the last record */
+		*rc = MDB_CORRUPTED;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One read transaction: up to READ_RECORDS records from @pos on. *@done
+ * is set at the end of the spool or when @cb asked to stop.
+ */
+static int foreach_slice(struct et_spool *sp, struct read_pos *pos,
+			 et_spool_cb cb, void *arg, int *done)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
+	MDB_val k, d;
+	struct chunk c = { 0 };
 	unsigned int n = 0;
 	int rc, ret = 0;
 
-	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	rc = read_begin(sp, &txn, &cur);
 	if (rc)
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
-	rc = mdb_cursor_open(txn, sp->records, &cur);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
-	}
-	key_of(*from, kb);
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	while (!rc && n < READ_CHUNK) {
-		uint64_t seq = seq_of(&k);
-
-		ret = cb(seq, d.mv_data, d.mv_size, arg);
-		*from = seq + 1;
-		n++;
-		if (ret)
+		return read_failed(sp, rc, 0);
+	rc = resume(cur, pos, &k, &d);
+	while (!rc && n < READ_RECORDS) {
+		if (chunk_of(&k, &d, &c)) {
+			c.first = seq_of(&k);
+			rc = MDB_CORRUPTED;
 			break;
-		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+		}
+		if (c.first + c.count > pos->next)
+			ret = visit_chunk(&c, pos, &n, cb, arg, &rc);
+		if (ret || rc)
+			break;
+		if (n < READ_RECORDS)
+			rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	read_end(txn, cur);
 	if (rc && rc != MDB_NOTFOUND)
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+		return read_failed(sp, rc, c.first);
 	*done = ret || rc == MDB_NOTFOUND;
 	return ret;
 }
@@ -660,21 +926,34 @@ static int foreach_chunk(struct et_spool *sp, uint64_t *from, et_spool_cb cb,
 int et_spool_foreach(struct et_spool *sp, uint64_t from, et_spool_cb cb,
 		     void *arg)
 {
+	struct read_pos pos = { .next = from };
 	int done = 0, ret;
 
 	do {
-		ret = foreach_chunk(sp, &from, cb, arg, &done);
+		ret = foreach_slice(sp, &pos, cb, arg, &done);
 	} while (!ret && !done);
 	return ret;
 }
 
-static int edge_seq(MDB_cursor *cur, MDB_cursor_op op, uint64_t *seq)
+/* The first and last seq stored, in @txn (0 and 0 if empty). */
+static int seq_range(MDB_cursor *cur, uint64_t *first, uint64_t *last)
 {
 	MDB_val k, d;
-	int rc = mdb_cursor_get(cur, &k, &d, op);
+	struct chunk c;
+	int rc;
 
-	*seq = rc ? 0 : seq_of(&k);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	*first = *last = 0;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	*first = seq_of(&k);
+	rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc)
+		return rc;
+	if (chunk_of(&k, &d, &c))
+		return MDB_CORRUPTED;
+	*last = c.first + c.count - 1;
+	return 0;
 }
 
 int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st)
@@ -683,77 +962,110 @@ int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st)
 	MDB_cursor *cur;
 	MDB_stat ms;
 	MDB_envinfo ei;
+	uint64_t next = 1;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	rc = read_begin(sp, &txn, &cur);
 	if (rc)
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+		return read_failed(sp, rc, 0);
 	rc = mdb_stat(txn, sp->records, &ms);
 	if (!rc)
-		rc = mdb_cursor_open(txn, sp->records, &cur);
+		rc = seq_range(cur, &st->first_seq, &st->last_seq);
 	if (!rc) {
-		rc = edge_seq(cur, MDB_FIRST, &st->first_seq);
-		if (!rc)
-			rc = edge_seq(cur, MDB_LAST, &st->last_seq);
-		mdb_cursor_close(cur);
-	}
-	if (!rc)
 		meta_get_u64(txn, sp->meta, "evicted", &st->evicted);
-	mdb_txn_abort(txn);
+		meta_get_u64(txn, sp->meta, "next_seq", &next);
+	}
+	read_end(txn, cur);
 	if (rc)
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+		return read_failed(sp, rc, 0);
 	mdb_env_info(sp->env, &ei);
-	st->records = ms.ms_entries;
+	/* every seq below next_seq was stored; the evicted ones are gone */
+	st->records = next - 1 > st->evicted ? next - 1 - st->evicted : 0;
 	st->map_size = ei.me_mapsize;
 	st->used = (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages +
 			      ms.ms_overflow_pages) * ms.ms_psize;
 	return 0;
 }
 
-/* Timestamp of record @seq in @txn (0 if it cannot be read). */
-static uint64_t ts_of(struct et_spool *sp, MDB_txn *txn, uint64_t seq)
+/* The chunk that holds @seq, in @c. */
+static int chunk_at(MDB_cursor *cur, uint64_t seq, struct chunk *c)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
-	struct et_record r;
+	MDB_val k, d;
+	int rc = find_chunk(cur, seq, &k, &d);
 
-	key_of(seq, kb);
-	if (mdb_get(txn, sp->records, &k, &d) ||
-	    et_record_decode(d.mv_data, d.mv_size, &r))
+	if (!rc && chunk_of(&k, &d, c))
+		rc = MDB_CORRUPTED;
+	return rc;
+}
+
+/* The first record of @c whose time is at least @ts (or the chunk's end). */
+static int seek_in_chunk(const struct chunk *c, uint64_t ts, uint64_t *seq)
+{
+	size_t off = 0, len;
+	const uint8_t *rec;
+
+	for (uint32_t i = 0; i < c->count; i++) {
+		off = chunk_rec(c, off, &rec, &len);
+		if (!off)
+			return MDB_CORRUPTED;
+		if (rec_ts(rec, len) >= ts) {
+			*seq = c->first + i;
+			return 0;
+		}
+	}
+	*seq = c->first + c->count;
+	return 0;
+}
+
+/*
+ * Binary search over the chunks, by sequence number: [lo, hi) narrows to
+ * the first chunk whose newest record is at least @ts (lo and hi stay on
+ * chunk boundaries), then a walk through that chunk.
+ */
+static int seek_chunks(MDB_cursor *cur, uint64_t ts, uint64_t lo, uint64_t hi,
+		       uint64_t *seq)
+{
+	const uint64_t end = hi;
+	struct chunk c;
+	int rc;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		rc = chunk_at(cur, mid, &c);
+		if (rc)
+			return rc;
+		if (c.ts_max >= ts)
+			hi = c.first > lo && c.first <= mid ? c.first : lo;
+		else
+			lo = c.first + c.count > mid ? c.first + c.count :
+			     mid + 1;
+	}
+	*seq = lo;
+	if (lo >= end)
 		return 0;
-	return r.ts;
+	rc = chunk_at(cur, lo, &c);
+	return rc ? rc : seek_in_chunk(&c, ts, seq);
 }
 
 int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq)
 {
-	struct et_spool_stats st;
-	uint64_t lo, hi;
 	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint64_t first, last;
 	int rc;
 
-	if (et_spool_stats(sp, &st))
-		return -1;
-	if (!st.records) {
-		*seq = 0;
-		return 0;
-	}
-	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	*seq = 0;
+	rc = read_begin(sp, &txn, &cur);
 	if (rc)
-		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
-	/* first seq in [first, last + 1) with ts >= @ts */
-	lo = st.first_seq;
-	hi = st.last_seq + 1;
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (ts_of(sp, txn, mid) < ts)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	mdb_txn_abort(txn);
-	*seq = lo;
+		return read_failed(sp, rc, 0);
+	rc = seq_range(cur, &first, &last);
+	if (!rc && first)
+		rc = seek_chunks(cur, ts, first, last + 1, seq);
+	read_end(txn, cur);
+	if (rc)
+		return read_failed(sp, rc, 0);
 	return 0;
 }
 

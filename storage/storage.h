@@ -18,9 +18,11 @@
  * Spool. An LMDB environment in a directory, with a fixed map size. Records
  * are appended under monotonic 64-bit sequence numbers and committed in
  * groups (et_spool_append queues, et_spool_commit writes the group in one
- * transaction). When the map is full the oldest records are evicted and
- * counted. Reads walk the spool in short read transactions, never one
- * long-lived one, so the writer can keep reusing freed pages.
+ * transaction, as one chunk: one LMDB value holding the group's records).
+ * When the map is full the oldest chunks are evicted whole and their
+ * records counted. Reads walk the spool in short read transactions,
+ * never one long-lived one, so the writer can keep reusing freed pages;
+ * they start at any sequence number, inside a chunk or not.
  *
  * Errors: functions that can fail return 0 on success and -1 on failure;
  * the reason, a sentence naming what failed and what to do, is in
@@ -252,12 +254,12 @@ int et_spool_stats(struct et_spool *sp, struct et_spool_stats *st);
 
 /*
  * The first sequence number whose record's timestamp is at least @ts, by
- * binary search over the spool's contiguous sequence numbers (a few short
- * reads, whatever the spool's size). Records are stored in arrival order,
- * which across CPUs is time order only to within a few milliseconds:
- * callers that need exact bounds back off a little and compare each
- * record's time. *seq is last_seq + 1 when every record is older, and 0
- * for an empty spool.
+ * binary search over the chunks' time ranges, then within the chunk (one
+ * short read, a few lookups whatever the spool's size). Records are
+ * stored in arrival order, which across CPUs is time order only to within
+ * a few milliseconds: callers that need exact bounds back off a little
+ * and compare each record's time. *seq is last_seq + 1 when every record
+ * is older, and 0 for an empty spool.
  */
 int et_spool_seek_time(struct et_spool *sp, uint64_t ts, uint64_t *seq);
 

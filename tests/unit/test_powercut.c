@@ -14,7 +14,10 @@
  * writes up to the cut. Each such file must open as a spool whose records
  * all decode with contiguous sequence numbers, hold every record that was
  * committed before the last completed sync, have a cursor that does not
- * point past the data, and take new records.
+ * point past the data, count exactly the records before the oldest one
+ * as evicted, find a record by time, and take new records. Records are
+ * stored a commit group per LMDB value (a chunk); the writer makes
+ * chunks of several sizes, and eviction deletes whole ones.
  *
  * A spool opened with MDB_NOSYNC fails this test: LMDB then writes the
  * meta page without ordering it after the data pages it points to.
@@ -203,9 +206,10 @@ static struct et_spool *open_spool(const char *dir, char *err)
 }
 
 /*
- * The writer: groups of 40, a sync every fifth group, the "upload" cursor
- * trailing the writer; 3000 records of ~400 bytes overflow the 1 MiB map,
- * so eviction runs under the cut too.
+ * The writer: groups of 40, and a commit every 130 records that cuts a
+ * group short, so chunks have several sizes; a sync every 200 records,
+ * the "upload" cursor trailing the writer; 3000 records of ~400 bytes
+ * overflow the 1 MiB map, so eviction runs under the cut too.
  */
 static int run_writer(const char *dir, struct image *start)
 {
@@ -229,6 +233,8 @@ static int run_writer(const char *dir, struct image *start)
 		    seq != i)
 			return -1;
 		if (i % 300 == 0 && et_spool_cursor_set(sp, "upload", i - 100))
+			return -1;
+		if (i % 130 == 0 && et_spool_commit(sp))
 			return -1;
 		if (i % 200 == 0) {
 			if (et_spool_commit(sp) || et_spool_sync(sp))
@@ -282,12 +288,15 @@ static void crash_image(struct image *out, const struct image *synced,
 }
 
 enum verdict {
-	V_OK = 0, V_OPEN, V_READ, V_LOST, V_CURSOR, V_APPEND, V_DIED, V_NR
+	V_OK = 0, V_OPEN, V_READ, V_LOST, V_CURSOR, V_COUNT, V_SEEK, V_APPEND,
+	V_DIED, V_NR
 };
 
 static const char *const verdict_name[V_NR] = {
 	"ok", "does not open", "records damaged or not contiguous",
-	"synced records lost", "cursor past the data", "cannot append",
+	"synced records lost", "cursor past the data",
+	"evicted count does not match the oldest record",
+	"seek by time misses", "cannot append",
 	"reader crashed",
 };
 
@@ -333,6 +342,12 @@ static enum verdict check_spool(const char *dir, uint64_t synced_seq)
 		return V_LOST;
 	if (et_spool_cursor_get(sp, "upload", &cur) || cur > st.last_seq + 1)
 		return V_CURSOR;
+	if (st.records && st.first_seq != st.evicted + 1)
+		return V_COUNT;
+	/* ts = seq: the chunks' time ranges lead to the exact record */
+	if (st.records && (et_spool_seek_time(sp, st.last_seq, &seq) ||
+			   seq != st.last_seq))
+		return V_SEEK;
 	if (et_spool_append(sp, rec, make_rec(rec, st.last_seq + 1), &seq) ||
 	    seq != st.last_seq + 1 || et_spool_close(sp))
 		return V_APPEND;

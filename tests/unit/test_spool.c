@@ -2,14 +2,18 @@
 /*
  * test_spool.c - the LMDB spool: append and read back in order, group
  * commit, sequence numbers that continue across reopen, eviction of the
- * oldest records when the map is full, and clear errors for directories
- * that are not spools.
+ * oldest records when the map is full, reads and time seeks that start
+ * inside a chunk (one commit group, one LMDB value), eviction by whole
+ * chunks, and clear errors for directories that are not spools or are
+ * spools of another format.
  */
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "check.h"
 #include "storage.h"
@@ -31,19 +35,26 @@ static void path_for(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", base, name);
 }
 
-static struct et_spool *open_spool(const char *dir, size_t map, int ro,
-				   char *err)
+static struct et_spool *open_spool_n(const char *dir, size_t map, int ro,
+				     unsigned int commit_events, char *err)
 {
-	struct et_spool_opts o = { .map_size = map, .commit_events = 100,
+	struct et_spool_opts o = { .map_size = map,
+				   .commit_events = commit_events,
 				   .readonly = ro };
 
 	return et_spool_open(dir, &o, err, 512);
 }
 
+static struct et_spool *open_spool(const char *dir, size_t map, int ro,
+				   char *err)
+{
+	return open_spool_n(dir, map, ro, 100, err);
+}
+
 /* An encoded exec record whose uid is @n, padded with @pad bytes of argv. */
 static size_t make_rec(uint8_t *buf, uint32_t n, size_t pad)
 {
-	static char args[4096];
+	static char args[ET_REC_MAX_SIZE];
 	struct et_record r = { .type = ET_REC_EXEC, .pid = n, .tid = n,
 			       .ts = n, .uid = n };
 
@@ -261,6 +272,15 @@ static void seek_by_time(void)
 	CHECK_INT(1, seq);
 	CHECK_INT(0, et_spool_seek_time(sp, 500, &seq));
 	CHECK_INT(500, seq);
+	/* groups of 100: inside a chunk, at its first and its last record */
+	CHECK_INT(0, et_spool_seek_time(sp, 450, &seq));
+	CHECK_INT(450, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 401, &seq));
+	CHECK_INT(401, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 400, &seq));
+	CHECK_INT(400, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 999, &seq));
+	CHECK_INT(999, seq);
 	CHECK_INT(0, et_spool_seek_time(sp, 1000, &seq));
 	CHECK_INT(1000, seq);
 	CHECK_INT(0, et_spool_seek_time(sp, 1001, &seq));
@@ -548,6 +568,317 @@ static void creation_leftover(void)
 	CHECK_INT(0, stat(path, &sb));
 }
 
+struct stop_at {
+	uint64_t stop, n, first, last;
+	int bad;
+};
+
+static int stop_cb(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	struct stop_at *s = arg;
+	struct et_record r;
+
+	if (et_record_decode(rec, len, &r) || r.uid != seq ||
+	    (s->n && seq != s->last + 1))
+		s->bad++;
+	if (!s->n)
+		s->first = seq;
+	s->last = seq;
+	s->n++;
+	return seq == s->stop ? 7 : 0;
+}
+
+/* Walk from @from (stopping at @stop, if not 0); check the seqs seen. */
+static void walk_from(struct et_spool *sp, uint64_t from, uint64_t stop,
+		      uint64_t first, uint64_t last)
+{
+	struct stop_at s = { .stop = stop };
+
+	CHECK_INT(stop ? 7 : 0, et_spool_foreach(sp, from, stop_cb, &s));
+	CHECK_INT(0, s.bad);
+	CHECK_INT(first, s.first);
+	CHECK_INT(last, s.last);
+	CHECK_INT(last - first + 1, s.n);
+}
+
+/*
+ * Reads that start or stop inside a chunk: groups of 100, and one group
+ * of 3000, more than a read transaction's share, so a walk resumes in the
+ * middle of a chunk.
+ */
+static void foreach_inside_chunks(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool *sp;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "inside");
+	sp = open_spool_n(dir, 4 << 20, 0, 100, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= 1000; i++)
+		CHECK_INT(0, et_spool_append(sp, rec, make_rec(rec, i, 0),
+					     &seq));
+	CHECK_INT(0, et_spool_close(sp));
+	sp = open_spool_n(dir, 4 << 20, 0, 5000, err);
+	if (!sp)
+		CHECK_FAIL("reopen: %s", err);
+	for (uint32_t i = 1001; i <= 4000; i++)
+		CHECK_INT(0, et_spool_append(sp, rec, make_rec(rec, i, 0),
+					     &seq));
+	CHECK_INT(3000, et_spool_pending(sp));	/* one chunk of 3000 */
+	CHECK_INT(0, et_spool_commit(sp));
+	walk_from(sp, 0, 0, 1, 4000);
+	walk_from(sp, 250, 0, 250, 4000);	/* inside a chunk */
+	walk_from(sp, 300, 0, 300, 4000);	/* a chunk's last record */
+	walk_from(sp, 301, 0, 301, 4000);	/* a chunk's first */
+	walk_from(sp, 1000, 0, 1000, 4000);	/* just before the big one */
+	walk_from(sp, 1001, 0, 1001, 4000);
+	walk_from(sp, 2345, 0, 2345, 4000);	/* inside the big chunk */
+	walk_from(sp, 4000, 0, 4000, 4000);
+	walk_from(sp, 250, 260, 250, 260);	/* the callback stops it */
+	walk_from(sp, 1500, 3999, 1500, 3999);
+	{
+		struct stop_at s = { 0 };
+
+		CHECK_INT(0, et_spool_foreach(sp, 4001, stop_cb, &s));
+		CHECK_INT(0, s.n);		/* past the end: nothing */
+	}
+	CHECK_INT(0, et_spool_seek_time(sp, 2345, &seq));
+	CHECK_INT(2345, seq);
+	CHECK_INT(0, et_spool_seek_time(sp, 1001, &seq));
+	CHECK_INT(1001, seq);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
+/*
+ * Eviction deletes whole chunks and counts their records: groups of 50
+ * records of about 1 KiB in a 1 MiB map. first_seq is always the start
+ * of a group, and evicted is exactly the records before it.
+ */
+static void evict_whole_chunks(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	uint64_t seq;
+	int checks = 0;
+
+	path_for(dir, sizeof(dir), "evict-chunks");
+	sp = open_spool_n(dir, 1 << 20, 0, 50, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= 5000; i++) {
+		if (et_spool_append(sp, rec, make_rec(rec, i, 1000), &seq))
+			CHECK_FAIL("append %u: %s", i, et_spool_error(sp));
+		if (i % 50)
+			continue;
+		CHECK_INT(0, et_spool_stats(sp, &st));
+		CHECK_INT(i, st.last_seq);
+		CHECK_INT(i, st.records + st.evicted);
+		CHECK_INT(st.evicted + 1, st.first_seq);
+		if (st.evicted % 50)
+			CHECK_FAIL("after %u: %llu evicted, not whole groups",
+				   i, (unsigned long long)st.evicted);
+		checks++;
+	}
+	CHECK_INT(100, checks);
+	CHECK(st.evicted > 0);
+	/* an evicted seq reads as gone; reads start at the oldest left */
+	walk_from(sp, 1, 0, st.first_seq, 5000);
+	walk_from(sp, st.first_seq - 1, 0, st.first_seq, 5000);
+	walk_from(sp, st.first_seq + 17, 0, st.first_seq + 17, 5000);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
+/*
+ * The smallest queue (a 256 KiB map) and the largest records: a chunk
+ * holds one or two of them, a record that does not fit what is queued
+ * commits the queue first, and everything reads back.
+ */
+static void largest_records_small_queue(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct et_spool *sp;
+	struct walk w = { 0 };
+	size_t len;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "largest");
+	sp = open_spool_n(dir, 256 << 10, 0, 1000, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	len = make_rec(rec, 1, ET_REC_MAX_SIZE);	/* too big: refused */
+	CHECK_INT(0, len);
+	for (uint32_t i = 1; i <= 200; i++) {
+		len = make_rec(rec, i, i % 3 ? 4000 + i : 10);
+		if (!len || et_spool_append(sp, rec, len, &seq))
+			CHECK_FAIL("append %u: %s", i, et_spool_error(sp));
+		CHECK_INT(i, seq);
+	}
+	/* 4000-byte records: a few per queue, so it committed on its own */
+	CHECK(et_spool_pending(sp) < 10);
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK(st.evicted > 0);
+	CHECK_INT(200, st.last_seq);
+	CHECK_INT(200, st.records + st.evicted);
+	CHECK_INT(0, et_spool_foreach(sp, 0, walk_cb, &w));
+	CHECK_INT(0, w.bad);
+	CHECK_INT(st.records, w.n);
+	/* records of the largest size that make_rec can encode */
+	for (uint32_t i = 201; i <= 260; i++) {
+		len = make_rec(rec, i, ET_REC_MAX_SIZE - 40);
+		if (!len || len < ET_REC_MAX_SIZE - 20 ||
+		    et_spool_append(sp, rec, len, &seq))
+			CHECK_FAIL("append %u (%zu bytes): %s", i, len,
+				   et_spool_error(sp));
+		CHECK(et_spool_pending(sp) <= 2);
+	}
+	CHECK_INT(0, et_spool_commit(sp));
+	CHECK_INT(0, et_spool_stats(sp, &st));
+	CHECK_INT(260, st.last_seq);
+	CHECK_INT(260, st.records + st.evicted);
+	CHECK_INT(st.evicted + 1, st.first_seq);
+	memset(&w, 0, sizeof(w));
+	CHECK_INT(0, et_spool_foreach(sp, 0, walk_cb, &w));
+	CHECK_INT(0, w.bad);
+	CHECK_INT(st.records, w.n);
+	CHECK_INT(260, w.last);
+	CHECK_INT(0, et_spool_seek_time(sp, 259, &seq));
+	CHECK_INT(259, seq);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
+struct reader {
+	struct et_spool *sp;
+	uint64_t n, last, jumped_to, evicted_first;
+	int bad;
+};
+
+/*
+ * While the first read transaction is open, the writer evicts what the
+ * reader has not reached yet: the walk goes on at the oldest record left,
+ * never at an evicted one.
+ */
+static int evicting_cb(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	uint8_t buf[ET_REC_MAX_SIZE];
+	struct et_spool_stats st;
+	struct reader *rd = arg;
+	struct et_record r;
+	uint64_t s;
+
+	if (et_record_decode(rec, len, &r) || r.uid != seq)
+		rd->bad++;
+	if (rd->n && seq != rd->last + 1) {
+		if (rd->jumped_to)
+			rd->bad++;	/* one jump only */
+		rd->jumped_to = seq;
+	}
+	rd->last = seq;
+	if (rd->n++)
+		return 0;
+	/* about 6.6 MB of big records into the 8 MiB map: one eviction */
+	for (uint32_t i = 2001; i <= 8400; i++)
+		if (et_spool_append(rd->sp, buf, make_rec(buf, i, 1000), &s))
+			return -1;
+	if (et_spool_commit(rd->sp) || et_spool_stats(rd->sp, &st))
+		return -1;
+	rd->evicted_first = st.first_seq;
+	return 0;
+}
+
+static void read_while_evicting(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct reader rd = { 0 };
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "read-evict");
+	rd.sp = open_spool_n(dir, 8 << 20, 0, 100, err);
+	if (!rd.sp)
+		CHECK_FAIL("open: %s", err);
+	for (uint32_t i = 1; i <= 2000; i++)
+		CHECK_INT(0, et_spool_append(rd.sp, rec, make_rec(rec, i, 0),
+					     &seq));
+	CHECK_INT(0, et_spool_commit(rd.sp));
+	if (et_spool_foreach(rd.sp, 0, evicting_cb, &rd))
+		CHECK_FAIL("foreach: %s", et_spool_error(rd.sp));
+	CHECK_INT(0, rd.bad);
+	/* the small records went; the reader saw its first transaction's */
+	CHECK(rd.evicted_first > 2000);
+	CHECK(rd.jumped_to >= rd.evicted_first);
+	CHECK_INT(8400, rd.last);
+	CHECK_INT(0, et_spool_close(rd.sp));
+}
+
+/* Change the spool's format tag, as another version would have written. */
+static int set_format(const char *dir, const char *tag)
+{
+	MDB_val k = { 6, "format" }, d = { strlen(tag), (void *)tag };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	if (mdb_env_create(&env))
+		return -1;
+	mdb_env_set_maxdbs(env, 4);
+	rc = mdb_env_open(env, dir, 0, 0600);
+	if (!rc)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (!rc) {
+		rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+		if (!rc)
+			rc = mdb_put(txn, dbi, &k, &d, 0);
+		if (!rc)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc ? -1 : 0;
+}
+
+/* A spool of format 1 (one record per value) or of a newer format. */
+static void other_formats_refused(void)
+{
+	char dir[256], err[512];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool *sp;
+	uint64_t seq;
+
+	path_for(dir, sizeof(dir), "format1");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	if (!sp)
+		CHECK_FAIL("open: %s", err);
+	CHECK_INT(0, et_spool_append(sp, rec, make_rec(rec, 1, 0), &seq));
+	CHECK_INT(0, et_spool_close(sp));
+	CHECK_INT(0, set_format(dir, "edgetrace-spool 1"));
+	for (int ro = 0; ro <= 1; ro++) {
+		sp = open_spool(dir, 1 << 20, ro, err);
+		CHECK(sp == NULL);
+		CHECK(strstr(err, "older edgetrace") != NULL);
+		CHECK(strstr(err, "'edgetrace-spool 1'") != NULL);
+		CHECK(strstr(err, "give another --spool") != NULL);
+	}
+	CHECK_INT(0, set_format(dir, "edgetrace-spool 9"));
+	sp = open_spool(dir, 1 << 20, 1, err);
+	CHECK(sp == NULL);
+	CHECK(strstr(err, "holds spool format 'edgetrace-spool 9'") != NULL);
+	CHECK_INT(0, set_format(dir, "edgetrace-spool 2"));
+	sp = open_spool(dir, 1 << 20, 1, err);
+	if (!sp)
+		CHECK_FAIL("open format 2 again: %s", err);
+	et_spool_close(sp);
+}
+
 CHECK_MAIN_BEGIN("test_spool")
 	base = mkdtemp(tmpl);
 	if (!base) {
@@ -564,5 +895,10 @@ CHECK_MAIN_BEGIN("test_spool")
 	RUN(not_a_spool);
 	RUN(named_cursors);
 	RUN(creation_leftover);
+	RUN(foreach_inside_chunks);
+	RUN(evict_whole_chunks);
+	RUN(largest_records_small_queue);
+	RUN(read_while_evicting);
+	RUN(other_formats_refused);
 	rmrf(base);
 CHECK_MAIN_END
