@@ -40,6 +40,18 @@ int et_capture_write_header(FILE *f)
 	return fwrite(hdr, 1, HDR_LEN, f) == HDR_LEN ? 0 : -1;
 }
 
+/*
+ * Format 2 checks the frame's seq and length with the record; format 1
+ * checked the record only, so a damaged seq went unnoticed.
+ */
+static uint32_t frame_crc(unsigned int major, const uint8_t *fr,
+			  const uint8_t *rec, size_t len)
+{
+	uLong crc = major >= 2 ? crc32(0, fr, 12) : 0;
+
+	return crc32(crc, rec, len);
+}
+
 int et_capture_write(FILE *f, uint64_t seq, const uint8_t *rec, size_t len)
 {
 	uint8_t fr[FRAME_LEN];
@@ -47,7 +59,7 @@ int et_capture_write(FILE *f, uint64_t seq, const uint8_t *rec, size_t len)
 	put32(fr, (uint32_t)seq);
 	put32(fr + 4, (uint32_t)(seq >> 32));
 	put32(fr + 8, len);
-	put32(fr + 12, crc32(0, rec, len));
+	put32(fr + 12, frame_crc(ET_CAP_MAJOR, fr, rec, len));
 	if (fwrite(fr, 1, FRAME_LEN, f) != FRAME_LEN ||
 	    fwrite(rec, 1, len, f) != len)
 		return -1;
@@ -64,7 +76,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int read_header(FILE *f, char *err, size_t errlen)
+/* Check the file header; *@major gets the format's major version. */
+static int read_header(FILE *f, unsigned int *major, char *err,
+		       size_t errlen)
 {
 	uint8_t hdr[HDR_LEN];
 
@@ -76,6 +90,7 @@ static int read_header(FILE *f, char *err, size_t errlen)
 		return fail(err, errlen, "capture file format %u.%u is newer "
 			    "than this edgetrace reads (%d.x): read it with a "
 			    "newer edgetrace", hdr[5], hdr[6], ET_CAP_MAJOR);
+	*major = hdr[5];
 	return 0;
 }
 
@@ -84,10 +99,11 @@ int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
 {
 	uint8_t fr[FRAME_LEN], rec[ET_REC_MAX_SIZE];
 	uint64_t off = HDR_LEN, seq = 0;
+	unsigned int major = ET_CAP_MAJOR;
 	size_t n;
 	int ret;
 
-	if (read_header(f, err, errlen))
+	if (read_header(f, &major, err, errlen))
 		return -1;
 	while ((n = fread(fr, 1, FRAME_LEN, f)) == FRAME_LEN) {
 		uint32_t len = get32(fr + 8);
@@ -101,9 +117,9 @@ int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
 			return fail(err, errlen, "capture cut short at byte %"
 				    PRIu64 ", inside the record of seq %"
 				    PRIu64, off, seq);
-		if (crc32(0, rec, len) != get32(fr + 12))
+		if (frame_crc(major, fr, rec, len) != get32(fr + 12))
 			return fail(err, errlen, "capture damaged at byte %"
-				    PRIu64 ": the record of seq %" PRIu64
+				    PRIu64 ": the frame of seq %" PRIu64
 				    " fails its checksum", off, seq);
 		ret = cb(seq, rec, len, arg);
 		if (ret)

@@ -269,10 +269,11 @@ const char *et_spool_error(const struct et_spool *sp);
  * Capture files: a raw export of records, the same bytes as in the spool,
  * framed with their sequence numbers (docs/record-format.md, "Capture
  * files"): an 8-byte header "ETCAP", major, minor, 0, then frames of
- * u64 seq, u32 length, u32 CRC-32 of the record (all little-endian) and
- * the record. Readable by query --file and run --replay.
+ * u64 seq, u32 length, u32 CRC-32 of seq, length and the record (all
+ * little-endian; format 1: of the record only) and the record. Readable
+ * by query --file and run --replay.
  */
-#define ET_CAP_MAJOR	1
+#define ET_CAP_MAJOR	2
 #define ET_CAP_MINOR	0
 
 int et_capture_write_header(FILE *f);

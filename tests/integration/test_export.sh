@@ -55,11 +55,16 @@ cp "$T/cap" "$T/flip"
 printf '\xff' | dd of="$T/flip" bs=1 seek=$((size / 2)) conv=notrunc status=none
 rc=0; "$EDGETRACE" query --file "$T/flip" >/dev/null 2>"$T/err" || rc=$?
 check flip_refused test "$rc" -eq 1 -a -n "$(grep -E 'checksum|damaged' "$T/err")"
+# a damaged sequence number (the first frame's, at byte 8) is caught too
+cp "$T/cap" "$T/seqflip"
+printf '\x7f' | dd of="$T/seqflip" bs=1 seek=9 conv=notrunc status=none
+rc=0; "$EDGETRACE" query --file "$T/seqflip" >/dev/null 2>"$T/err" || rc=$?
+check seq_flip_refused test "$rc" -eq 1 -a -n "$(grep 'fails its checksum' "$T/err")"
 echo "not a capture" >"$T/text"
 rc=0; "$EDGETRACE" query --file "$T/text" >/dev/null 2>"$T/err" || rc=$?
 check not_capture_refused test "$rc" -eq 1 -a -n "$(grep 'not an edgetrace capture' "$T/err")"
 cp "$T/cap" "$T/newer"
-printf '\x02' | dd of="$T/newer" bs=1 seek=5 conv=notrunc status=none
+printf '\x03' | dd of="$T/newer" bs=1 seek=5 conv=notrunc status=none
 rc=0; "$EDGETRACE" query --file "$T/newer" >/dev/null 2>"$T/err" || rc=$?
 check newer_refused test "$rc" -eq 1 -a -n "$(grep 'newer than this edgetrace' "$T/err")"
 rc=0; "$EDGETRACE" run --spool "$T/bad" --replay "$T/flip" 2>"$T/err" || rc=$?
