@@ -48,7 +48,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests pin-variant asan-tests fuzzers fuzz integration size install clean \
+.PHONY: all test test-all tools unit-tests pin-variant io-variant asan-tests fuzzers fuzz integration size install clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -315,6 +315,20 @@ $(PIN_O)/.config: $(CONFIG) Kconfig
 pin-variant: $(PIN_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-pin all
 
+# The board with the probes still in development (CONFIG_PROBE_FILE,
+# CONFIG_PROBE_NET), with its ASan agent: the default build leaves them
+# out, but their tests run (tests/run.sh) and bench/open-storm.sh uses it.
+IO_O := build/$(BOARD)-io
+$(IO_O)/.config: $(CONFIG) Kconfig
+	$(Q)mkdir -p $(IO_O)
+	$(Q){ grep -v 'CONFIG_PROBE_FILE\|CONFIG_PROBE_NET' $(CONFIG); \
+		echo CONFIG_PROBE_FILE=y; \
+		$(if $(wildcard bpf/net.bpf.c),echo CONFIG_PROBE_NET=y;) } > $@
+	$(Q)KCONFIG_CONFIG=$@ $(PYTHON) -m olddefconfig Kconfig >/dev/null
+
+io-variant: $(IO_O)/.config
+	$(Q)$(MAKE) BOARD=$(BOARD)-io all tools $(IO_O)/asan/edgetrace
+
 TEST_GOALS := unit-tests all
 TEST_FUZZ_SECONDS ?= 10
 ifeq ($(T_QEMU),)
@@ -322,6 +336,7 @@ TEST_GOALS += asan-tests tools fuzzers
 ifneq ($(CONFIG_PIN_BPF),y)
 TEST_GOALS += pin-variant
 endif
+TEST_GOALS += io-variant
 endif
 
 test: $(TEST_GOALS)

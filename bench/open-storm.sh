@@ -23,9 +23,8 @@
 #                 the MISSION goal is at most 1.30x
 # Prints one line per pair and the median ratio per scenario. Needs root.
 #
-# The agent is built with the file probe (and the network probe if
-# bpf/net.bpf.c exists) into build/x86_64-io from build/x86_64's config;
-# EDGETRACE=... uses another binary.
+# The agent is `make io-variant`'s: build/x86_64's configuration with the
+# file and network probes, in build/x86_64-io; EDGETRACE=... uses another.
 
 set -u
 
@@ -45,15 +44,8 @@ cd "$ROOT" || exit 2
 [ "$(id -u)" = 0 ] || { echo "open-storm.sh: needs root" >&2; exit 2; }
 
 build_io_variant() {
-	local cfg=build/x86_64-io/.config
-	mkdir -p build/x86_64-io
 	[ -f build/x86_64/.config ] || make -s x86_64_defconfig >/dev/null || return 1
-	cp build/x86_64/.config "$cfg"
-	echo CONFIG_PROBE_FILE=y >>"$cfg"
-	[ -f bpf/net.bpf.c ] && echo CONFIG_PROBE_NET=y >>"$cfg"
-	make -s BOARD=x86_64-io olddefconfig >/dev/null &&
-		make -s -j2 BOARD=x86_64-io >/dev/null &&
-		make -s BOARD=x86_64-io tools >/dev/null
+	make -s BOARD=x86_64 io-variant >/dev/null
 }
 
 if [ -z "${EDGETRACE:-}" ]; then

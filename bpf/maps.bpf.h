@@ -138,7 +138,13 @@ static __always_inline int et_wanted(__u32 type, __u32 pid, const char *comm)
 		if (!bpf_map_lookup_elem(&kf_comms, key))
 			return 0;
 	}
-	if (et_kf_flags & ET_KF_UIDS) {
+	/*
+	 * A connection's end and a late connect outcome are sent from
+	 * softirq context, where the current task is any task: their uid is
+	 * left to the agent (which takes it from the process table).
+	 */
+	if ((et_kf_flags & ET_KF_UIDS) && type != ET_EV_SOCK_CLOSE &&
+	    type != ET_EV_CONNECT) {
 		uid = (__u32)bpf_get_current_uid_gid();
 		if (!bpf_map_lookup_elem(&kf_uids, &uid))
 			return 0;

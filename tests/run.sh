@@ -110,6 +110,17 @@ if [ -z "$QEMU" ] && [ -d "$O/fuzz" ]; then
 	done
 fi
 
+# The tests of the probes in development (file, net) run against
+# build/<board>-io (make io-variant) when the default build lacks them.
+IO_TESTS=
+for t in tests/integration/test_file.sh tests/integration/test_net.sh; do
+	[ -f "$t" ] && [ -x "$O-io/edgetrace" ] && IO_TESTS="$IO_TESTS $t"
+done
+is_io_test() {
+	case " $IO_TESTS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 if [ -n "$QEMU" ]; then
 	echo "SKIP integration tests: the target is not this machine"
 	skip=$((skip + 1))
@@ -121,7 +132,12 @@ else
 	export EDGETRACE_PIN="$O-pin/edgetrace"
 	export EDGETRACE="$O/edgetrace"
 	for t in tests/integration/test_*.sh; do
-		run_one "" bash "$t"
+		is_io_test "$t" || run_one "" bash "$t"
+	done
+	# the probes in development, on the build that has them
+	for t in $IO_TESTS; do
+		EDGETRACE="$O-io/edgetrace" ET_TOOLS="$O-io/tools" \
+			run_one "[io] " bash "$t"
 	done
 	# the same tests against the agent built with ASan + UBSan
 	if [ -x "$O/asan/edgetrace" ]; then
@@ -133,7 +149,11 @@ else
 		for t in tests/integration/test_*.sh; do
 			case $t in */test_pin.sh | */test_make.sh | \
 				*/test_bpf_objects.sh) continue ;; esac
-			run_one "[asan] " bash "$t"
+			is_io_test "$t" || run_one "[asan] " bash "$t"
+		done
+		for t in $IO_TESTS; do
+			EDGETRACE="$O-io/asan/edgetrace" ET_TOOLS="$O-io/tools" \
+				run_one "[io asan] " bash "$t"
 		done
 		# a report fails the run even where a test did not look
 		if ls "$san"/* >/dev/null 2>&1; then
