@@ -49,4 +49,24 @@ static __always_inline void et_fill_hdr(struct et_hdr *hdr, __u32 type,
 	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 }
 
+/*
+ * The struct file of @fd in the current task (task->files->fdt->fd[fd],
+ * pointer-sized entries of the running kernel), or NULL.
+ */
+static __always_inline void *et_fd_file(int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct files_struct *files = ET_READ_PTR(task, files);
+	struct fdtable *fdt = ET_READ_PTR(files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file **arr = ET_READ_PTR(fdt, fd);
+	__u32 psize = bpf_core_field_size(fdt->fd) & 0xf;
+	__u64 f = 0;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, psize, (void *)arr + (__u64)fd * psize);
+	return (void *)(unsigned long)f;
+}
+
 #endif /* EDGETRACE_COMMON_BPF_H */

@@ -129,23 +129,6 @@ static __always_inline void save_call(struct file_call *c)
 		et_count_drop(ET_DROP_INFLIGHT);
 }
 
-/* The struct file of @fd in the current task, or NULL. */
-static __always_inline struct file *fd_file(int fd)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct files_struct *files = ET_READ_PTR(task, files);
-	struct fdtable *fdt = ET_READ_PTR(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	struct file **arr = ET_READ_PTR(fdt, fd);
-	__u32 psize = bpf_core_field_size(fdt->fd) & 0xf;
-	__u64 f = 0;
-
-	if (fd < 0 || (unsigned int)fd >= max)
-		return NULL;
-	bpf_probe_read_kernel(&f, psize, (void *)arr + (__u64)fd * psize);
-	return (struct file *)(unsigned long)f;
-}
-
 /*
  * The helpers below are global BPF functions: the verifier checks each
  * once, on its own, instead of once per path through the exit program
@@ -182,7 +165,7 @@ static __always_inline int resolve_dir(struct file_scratch *s, int dfd)
 					    ET_READ_WORD(fs, pwd.dentry));
 		return 0;
 	}
-	file = fd_file(dfd);
+	file = et_fd_file(dfd);
 	if (!file)
 		return -1;
 	s->ev.flags |= et_file_walk(&s->w, ET_READ_WORD(file, f_path.mnt),
@@ -247,7 +230,7 @@ __noinline __u32 et_file_build_path(struct file_scratch *s, __u32 off,
 /* The path of an open file (@fd) at data[@off]; -1 if there is none. */
 __noinline long et_file_fd_path(struct file_scratch *s, __u32 off, int fd)
 {
-	struct file *file = fd_file(fd);
+	struct file *file = et_fd_file(fd);
 	__u32 len;
 
 	if (!s || !file || off > ET_PATH_MAX)

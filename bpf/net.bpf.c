@@ -191,23 +191,6 @@ static __always_inline void net_emit(struct et_net *ev)
 
 /* ------------------------------------------------------------ sockets */
 
-/* The struct file of @fd in the current task, or NULL. */
-static __always_inline struct file___net *fd_file(int fd)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct files_struct *files = ET_READ_PTR(task, files);
-	struct fdtable *fdt = ET_READ_PTR(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	struct file **arr = ET_READ_PTR(fdt, fd);
-	__u32 psize = bpf_core_field_size(fdt->fd) & 0xf;
-	__u64 f = 0;
-
-	if (fd < 0 || (unsigned int)fd >= max)
-		return NULL;
-	bpf_probe_read_kernel(&f, psize, (void *)arr + (__u64)fd * psize);
-	return (void *)(unsigned long)f;
-}
-
 /* The struct sock behind @file if it is a socket, else NULL. */
 static __always_inline struct sock *file_sock(struct file___net *file)
 {
@@ -579,7 +562,7 @@ static __always_inline int enter_call(struct syscall_trace_enter *ctx,
 		.arg = arg,
 		.op = op,
 	};
-	struct sock *sk = file_sock(fd_file(c.fd));
+	struct sock *sk = file_sock(et_fd_file(c.fd));
 
 	if (!sk || !family_wanted(sk_family(sk)))
 		return 0;
@@ -674,7 +657,7 @@ static __always_inline int accept_exit(struct syscall_trace_exit *ctx)
 
 	if (fd < 0)
 		return 0;
-	sk = file_sock(fd_file(fd));
+	sk = file_sock(et_fd_file(fd));
 	if (!sk || !family_wanted(sk_family(sk)))
 		return 0;
 	et_fill_hdr(&ev.hdr, ET_EV_ACCEPT, sizeof(ev));
@@ -893,7 +876,7 @@ int et_net_close(struct syscall_trace_enter *ctx)
 
 	if (!bpf_map_lookup_elem(&net_owners, &tgid))
 		return 0;	/* holds no tracked UDP/unix socket */
-	file = fd_file(fd);
+	file = et_fd_file(fd);
 	sk = file_sock(file);
 	key = (__u64)sk;
 	if (!sk)

@@ -15,21 +15,11 @@
 
 #include <zlib.h>
 
+#include "le.h"
 #include "storage.h"
 
 #define HDR_LEN		8
 #define FRAME_LEN	16
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int et_capture_write_header(FILE *f)
 {
@@ -56,10 +46,10 @@ int et_capture_write(FILE *f, uint64_t seq, const uint8_t *rec, size_t len)
 {
 	uint8_t fr[FRAME_LEN];
 
-	put32(fr, (uint32_t)seq);
-	put32(fr + 4, (uint32_t)(seq >> 32));
-	put32(fr + 8, len);
-	put32(fr + 12, frame_crc(ET_CAP_MAJOR, fr, rec, len));
+	put_le32(fr, (uint32_t)seq);
+	put_le32(fr + 4, (uint32_t)(seq >> 32));
+	put_le32(fr + 8, len);
+	put_le32(fr + 12, frame_crc(ET_CAP_MAJOR, fr, rec, len));
 	if (fwrite(fr, 1, FRAME_LEN, f) != FRAME_LEN ||
 	    fwrite(rec, 1, len, f) != len)
 		return -1;
@@ -106,9 +96,9 @@ int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
 	if (read_header(f, &major, err, errlen))
 		return -1;
 	while ((n = fread(fr, 1, FRAME_LEN, f)) == FRAME_LEN) {
-		uint32_t len = get32(fr + 8);
+		uint32_t len = get_le32(fr + 8);
 
-		seq = get32(fr) | (uint64_t)get32(fr + 4) << 32;
+		seq = get_le32(fr) | (uint64_t)get_le32(fr + 4) << 32;
 		if (len > ET_REC_MAX_SIZE)
 			return fail(err, errlen, "capture damaged at byte %"
 				    PRIu64 " (seq %" PRIu64 "): a record of "
@@ -117,7 +107,7 @@ int et_capture_read(FILE *f, et_spool_cb cb, void *arg, char *err,
 			return fail(err, errlen, "capture cut short at byte %"
 				    PRIu64 ", inside the record of seq %"
 				    PRIu64, off, seq);
-		if (frame_crc(major, fr, rec, len) != get32(fr + 12))
+		if (frame_crc(major, fr, rec, len) != get_le32(fr + 12))
 			return fail(err, errlen, "capture damaged at byte %"
 				    PRIu64 ": the frame of seq %" PRIu64
 				    " fails its checksum", off, seq);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "le.h"
 #include "storage.h"
 
 enum { WIRE_VARINT = 0, WIRE_BYTES = 1 };
@@ -118,28 +119,6 @@ const char *et_rec_type_name(unsigned int type)
 	if (type >= sizeof(type_names) / sizeof(type_names[0]))
 		return NULL;
 	return type_names[type];
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
 struct writer {

@@ -64,6 +64,7 @@
 
 #include <lmdb.h>
 
+#include "le.h"
 #include "storage.h"
 
 #define SPOOL_FORMAT		"edgetrace-spool 2"
@@ -142,28 +143,6 @@ static uint64_t seq_of(const MDB_val *k)
 	for (int i = 0; i < 8; i++)
 		seq = seq << 8 | p[i];
 	return seq;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
 /* A record's timestamp, from its fixed header (no decode). */
