@@ -309,7 +309,7 @@ void et_print_json(FILE *f, const struct et_record *r)
 
 void et_print_table_header(FILE *f)
 {
-	fprintf(f, "%-8s %-24s %-6s %7s %-16s %s\n", "SEQ", "TIME (UTC)",
+	fprintf(f, "%-8s %-24s %-10s %7s %-16s %s\n", "SEQ", "TIME (UTC)",
 		"TYPE", "PID", "COMM", "DETAILS");
 }
 
@@ -396,7 +396,7 @@ void et_print_table(FILE *f, const struct et_record *r)
 	char when[40];
 
 	format_time(r->ts, when, sizeof(when));
-	fprintf(f, "%-8" PRIu64 " %-24s %-6s %7" PRIu32 " ", r->seq, when,
+	fprintf(f, "%-8" PRIu64 " %-24s %-10s %7" PRIu32 " ", r->seq, when,
 		type ? type : "?", r->pid);
 	table_str(f, r->comm, 16);
 	fputc(' ', f);

@@ -25,6 +25,8 @@
  *         4 ptrace, 5 module, 1 gap; what the agent recorded on a build
  *         machine (14 % exec, 42 % fork, 41 % exit) plus the rarer types
  *   exec  exec records only (the largest kind)
+ *   every every record type in turn, files and sockets included (the
+ *         round-trip tests)
  *   TYPE  any other type name: only that type
  *
  * On stdout (stderr when FILE is -), unless -q: a line
@@ -529,6 +531,103 @@ static void gen_gap(struct et_record *r)
 	et_record_set(r, ET_F_CAUSE);
 }
 
+static const char *const file_paths[] = {
+	"/etc/passwd", "/var/log/syslog", "/tmp/x.tmp", "/srv/data/a b.bin",
+	"/usr/lib/x86_64-linux-gnu/libc.so.6", "relative/not/resolved",
+};
+
+static const char *any_path(void)
+{
+	return file_paths[rnd_below(sizeof(file_paths) /
+				    sizeof(file_paths[0]))];
+}
+
+/* A file event of @type with the fields that type has. */
+static void gen_file(struct et_record *r, unsigned int type)
+{
+	struct proc *p = any_proc();
+	const char *path = any_path(), *path2 = any_path();
+
+	rec_begin(r, type, p);
+	set_str(r, ET_F_PATH, &r->path, path, strlen(path));
+	set_u32(r, ET_F_FLAGS, &r->ev_flags, path[0] == '/' ? 0 : 2);
+	if (type == ET_REC_RENAME || type == ET_REC_LINK ||
+	    type == ET_REC_SYMLINK)
+		set_str(r, ET_F_PATH2, &r->path2, path2, strlen(path2));
+	if (type == ET_REC_OPEN) {
+		set_u32(r, ET_F_OPEN_FLAGS, &r->open_flags, 01101);
+		r->ev_flags |= chance(500);	/* created */
+	}
+	if (type == ET_REC_OPEN || type == ET_REC_MKDIR ||
+	    type == ET_REC_MKNOD || type == ET_REC_CHMOD)
+		set_u32(r, ET_F_MODE, &r->mode, 0644);
+	if (type == ET_REC_MKNOD)
+		set_u32(r, ET_F_DEV, &r->dev, 0x801);
+	if (type == ET_REC_CHOWN) {
+		set_u32(r, ET_F_OWNER_UID, &r->owner_uid, 1000);
+		set_u32(r, ET_F_OWNER_GID, &r->owner_gid, UINT32_MAX);
+	}
+	if (type == ET_REC_TRUNCATE) {
+		r->size = rnd_below(1u << 30);
+		et_record_set(r, ET_F_SIZE);
+	}
+	if (type == ET_REC_OPEN || type == ET_REC_CLOSE) {
+		r->fd = 3 + (int32_t)rnd_below(60);
+		et_record_set(r, ET_F_FD);
+	}
+	if (type == ET_REC_CLOSE) {
+		r->rbytes = rnd_below(1u << 20);
+		r->wbytes = rnd_below(1u << 20);
+		et_record_set(r, ET_F_RBYTES);
+		et_record_set(r, ET_F_WBYTES);
+	}
+	rec_enrich(r, p);
+}
+
+/* A socket event of @type: TCP or UDP over IPv4 or IPv6, or unix. */
+static void gen_net(struct et_record *r, unsigned int type)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, ip4[4] = { 10, 1, 2, 3 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+	struct proc *p = any_proc();
+	unsigned int kind = rnd_below(3);
+
+	rec_begin(r, type, p);
+	set_u32(r, ET_F_FLAGS, &r->ev_flags, 0);
+	r->fd = 3 + (int32_t)rnd_below(60);
+	et_record_set(r, ET_F_FD);
+	set_u32(r, ET_F_SOCKTYPE, &r->socktype, chance(500) ? 1 : 2);
+	if (kind == 0) {
+		set_u32(r, ET_F_FAMILY, &r->family, 1);
+		set_str(r, ET_F_PATH, &r->path, "/run/app.sock", 13);
+	} else {
+		set_u32(r, ET_F_FAMILY, &r->family, kind == 1 ? 2 : 10);
+		set_u32(r, ET_F_PROTO, &r->proto, r->socktype == 1 ? 6 : 17);
+		set_str(r, ET_F_SADDR, &r->saddr,
+			(const char *)(kind == 1 ? lo4 : lo6), kind == 1 ? 4 : 16);
+		set_str(r, ET_F_DADDR, &r->daddr,
+			(const char *)(kind == 1 ? ip4 : ip6), kind == 1 ? 4 : 16);
+		set_u32(r, ET_F_SPORT, &r->sport, 1024 + rnd_below(60000));
+		set_u32(r, ET_F_DPORT, &r->dport, chance(500) ? 443 : 1883);
+	}
+	if (type == ET_REC_CONNECT) {
+		r->result = chance(900) ? 0 : -111;
+		et_record_set(r, ET_F_RESULT);
+	}
+	if (type == ET_REC_LISTEN)
+		set_u32(r, ET_F_BACKLOG, &r->backlog, 128);
+	if (type == ET_REC_SOCK_CLOSE) {
+		r->rbytes = rnd_below(1u << 24);
+		r->wbytes = rnd_below(1u << 24);
+		r->duration = rnd_below(1u << 30);
+		et_record_set(r, ET_F_RBYTES);
+		et_record_set(r, ET_F_WBYTES);
+		et_record_set(r, ET_F_DURATION);
+	}
+	rec_enrich(r, p);
+}
+
 /* Per 1000 records, in the "all" mix. */
 static const struct {
 	unsigned int type;
@@ -539,10 +638,21 @@ static const struct {
 	{ ET_REC_PTRACE, 4 }, { ET_REC_MODULE, 5 }, { ET_REC_GAP, 1 },
 };
 
+#define N_TYPES		32
+
+static int every;	/* -m every: each named type in turn */
+
 static unsigned int pick_type(int only)
 {
+	static unsigned int next;
 	unsigned int x;
 
+	if (every) {
+		do
+			next = (next + 1) % N_TYPES;
+		while (!et_rec_type_name(next));
+		return next;
+	}
 	if (only)
 		return (unsigned int)only;
 	x = rnd_below(1000);
@@ -566,13 +676,18 @@ static void gen(struct et_record *r, unsigned int type)
 	case ET_REC_SIGNAL: gen_signal(r); break;
 	case ET_REC_PTRACE: gen_ptrace(r); break;
 	case ET_REC_MODULE: gen_module(r); break;
-	default: gen_gap(r); break;
+	case ET_REC_GAP: gen_gap(r); break;
+	default:
+		if (type >= ET_REC_OPEN && type <= ET_REC_CLOSE)
+			gen_file(r, type);
+		else if (type >= ET_REC_CONNECT && type <= ET_REC_SOCK_CLOSE)
+			gen_net(r, type);
+		else
+			gen_gap(r);
 	}
 }
 
 /* --- sizes per type -------------------------------------------------------- */
-
-#define N_TYPES		32
 
 struct sizes {
 	uint64_t count, bytes;
@@ -641,7 +756,8 @@ static void usage(FILE *f)
 		"usage: capgen [-n N] [-s SEED] [-m MIX] [-q] -o FILE\n"
 		"  -n N     records (default 1000000)\n"
 		"  -s SEED  random seed (default 1); same N, SEED, MIX: same file\n"
-		"  -m MIX   all (default), or one type: exec, fork, exit, setuid,\n"
+		"  -m MIX   all (default), every (each type in turn), or one type:\n"
+"           exec, fork, exit, setuid,\n"
 		"           setgid, signal, ptrace, module, gap\n"
 		"  -o FILE  the capture file to write, - for stdout\n"
 		"  -q       no size report\n");
@@ -691,7 +807,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(mix, "all")) {
+	every = !strcmp(mix, "every");
+	if (strcmp(mix, "all") && !every) {
 		for (unsigned int t = 0; t < N_TYPES && !only; t++)
 			if (et_rec_type_name(t) && !strcmp(mix, et_rec_type_name(t)))
 				only = (int)t;
