@@ -29,7 +29,8 @@
 
 static const char export_usage[] =
 "usage: edgetrace export [--spool DIR] [--since T] [--from-seq N]\n"
-"                        [--to-seq N] [--seqs LIST] [--format raw|jsonl|armor]\n"
+"                        [--to-seq N] [--seqs LIST] [--cursor NAME]\n"
+"                        [--format raw|jsonl|armor]\n"
 "\n"
 "Write the spool's records to standard output, oldest first.\n"
 "\n"
@@ -37,6 +38,12 @@ static const char export_usage[] =
 "  --since T       start at the first event at or after T (as in query)\n"
 "  --from-seq N    start at sequence number N (to resume an export)\n"
 "  --to-seq N      stop after sequence number N\n"
+"  --cursor NAME   start where the last export with this cursor ended\n"
+"                  (the oldest record the first time), and when all was\n"
+"                  written, move the cursor past it: repeated pulls get\n"
+"                  each record once. The cursor lives in the spool\n"
+"                  (status lists it); not with --since, --from-seq or\n"
+"                  --seqs\n"
 "  --seqs LIST     only these sequence numbers, as 'edgetrace import' lists\n"
 "                  the missing ones: 17,200-203,2999 (not with --since,\n"
 "                  --from-seq or --to-seq)\n"
@@ -175,7 +182,7 @@ static int export_range(struct et_spool *sp, struct export_state *x,
 }
 
 struct export_args {
-	const char *spool, *since, *format, *seqs;
+	const char *spool, *since, *format, *seqs, *cursor;
 	uint64_t from, to;
 };
 
@@ -197,6 +204,10 @@ static int check_export_args(struct export_args *ea)
 	if (ea->seqs && (ea->since || ea->from || ea->to))
 		return -et_usage_error("export", "give --seqs, or --since, "
 				       "--from-seq and --to-seq, not both");
+	if (ea->cursor && (ea->since || ea->from || ea->seqs))
+		return -et_usage_error("export", "--cursor says where to "
+				       "start: not with --since, --from-seq "
+				       "or --seqs");
 	if (ea->to && ea->from > ea->to)
 		return -et_usage_error("export", "--to-seq %" PRIu64 " is "
 				       "before --from-seq %" PRIu64, ea->to,
@@ -219,6 +230,7 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		{ "from-seq", required_argument, NULL, 'f' },
 		{ "to-seq", required_argument, NULL, 't' },
 		{ "seqs", required_argument, NULL, 'q' },
+		{ "cursor", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -232,6 +244,7 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		case 'S': ea->since = optarg; break;
 		case 'F': ea->format = optarg; break;
 		case 'q': ea->seqs = optarg; break;
+		case 'c': ea->cursor = optarg; break;
 		case 'f':
 			if ((rc = parse_seq("--from-seq", optarg, &ea->from)))
 				return rc;
@@ -327,14 +340,64 @@ static int export_all(struct et_spool *sp, struct export_state *x,
 	return 0;
 }
 
+/*
+ * Open the spool: read-only, or with --cursor read-write (to move the
+ * cursor), but only once a read-only open has shown it is a spool, so
+ * that a wrong --spool is never created.
+ */
+static struct et_spool *open_spool(const struct export_args *ea)
+{
+	struct et_spool_opts so;
+	struct et_spool *sp;
+	char err[512];
+
+	et_spool_defaults(&so);
+	so.readonly = 1;
+	sp = et_spool_open(ea->spool, &so, err, sizeof(err));
+	if (sp && ea->cursor) {
+		et_spool_close(sp);
+		so.readonly = 0;
+		sp = et_spool_open(ea->spool, &so, err, sizeof(err));
+	}
+	if (!sp)
+		et_err("%s", err);
+	return sp;
+}
+
+/* --cursor: start at it; 0 if never set (the oldest record). */
+static int cursor_start(struct et_spool *sp, const struct export_args *ea,
+			struct et_seq_range *v)
+{
+	if (!ea->cursor)
+		return 0;
+	if (et_spool_cursor_get(sp, ea->cursor, &v[0].first)) {
+		et_err("%s", et_spool_error(sp));
+		return -1;
+	}
+	return 0;
+}
+
+/* After a complete export: the cursor moves past what was written. */
+static int cursor_advance(struct et_spool *sp, const struct export_args *ea,
+			  const struct export_state *x)
+{
+	if (!ea->cursor || !x->last)
+		return 0;
+	if (et_spool_cursor_set(sp, ea->cursor, x->last + 1)) {
+		et_err("%s", et_spool_error(sp));
+		return -1;
+	}
+	fprintf(stderr, "edgetrace: cursor '%s' now at seq %" PRIu64 "\n",
+		ea->cursor, x->last + 1);
+	return 0;
+}
+
 int et_cmd_export(int argc, char **argv)
 {
 	struct export_args ea = { .spool = ET_DEFAULT_SPOOL, .format = "raw" };
 	struct export_state x = { .ar.f = stdout };
 	struct et_seq_range *v = NULL;
-	struct et_spool_opts so;
 	struct et_spool *sp;
-	char err[512];
 	size_t n = 0;
 	int rc;
 
@@ -348,11 +411,9 @@ int et_cmd_export(int argc, char **argv)
 		return -rc;
 	x.fmt = !strcmp(ea.format, "jsonl") ? FMT_JSONL :
 		!strcmp(ea.format, "armor") ? FMT_ARMOR : FMT_RAW;
-	et_spool_defaults(&so);
-	so.readonly = 1;
-	sp = et_spool_open(ea.spool, &so, err, sizeof(err));
-	if (!sp) {
-		et_err("%s", err);
+	sp = open_spool(&ea);
+	if (!sp || cursor_start(sp, &ea, v)) {
+		et_spool_close(sp);
 		free(v);
 		return ET_EXIT_ERROR;
 	}
@@ -362,12 +423,16 @@ int et_cmd_export(int argc, char **argv)
 	if (rc < 0)
 		et_err("%s", et_spool_error(sp)[0] ? et_spool_error(sp) :
 		       "cannot write the export");
-	et_spool_close(sp);
 	free(v);
-	if (fflush(stdout)) {
+	/* the cursor moves only once every byte is out */
+	if (fflush(stdout) || ferror(stdout)) {
 		et_err("cannot write the export: %m");
+		et_spool_close(sp);
 		return ET_EXIT_ERROR;
 	}
+	if (rc >= 0 && !x.bad && cursor_advance(sp, &ea, &x))
+		rc = -1;
+	et_spool_close(sp);
 	if (x.last && ea.seqs)
 		fprintf(stderr, "edgetrace: exported %" PRIu64 " records\n",
 			x.records);

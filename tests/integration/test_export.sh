@@ -75,3 +75,21 @@ rc=0; "$EDGETRACE" export --spool "$T/spool" --format xml >/dev/null 2>"$T/err" 
 check unknown_format test "$rc" -eq 2 -a -n "$(grep "unknown format 'xml'" "$T/err")"
 rc=0; "$EDGETRACE" query --spool "$T/spool" --file "$T/cap" >/dev/null 2>"$T/err" || rc=$?
 check spool_and_file test "$rc" -eq 2 -a -n "$(grep 'not both' "$T/err")"
+
+# --cursor: each pull gets what the last one did not, and moves the cursor
+"$EDGETRACE" export --spool "$T/replayed" --cursor ops --format jsonl >"$T/pull1" 2>"$T/pull.err"
+check cursor_first_pull_all test "$(wc -l <"$T/pull1")" -eq "$n"
+check cursor_says_where grep -q "cursor 'ops' now at seq $((n + 1))" "$T/pull.err"
+"$EDGETRACE" export --spool "$T/replayed" --cursor ops --format jsonl >"$T/pull2" 2>/dev/null
+check cursor_second_pull_empty test ! -s "$T/pull2"
+"$EDGETRACE" run --spool "$T/replayed" --replay "$T/cap" 2>/dev/null
+"$EDGETRACE" export --spool "$T/replayed" --cursor ops --format jsonl >"$T/pull3" 2>/dev/null
+check cursor_third_pull_new_only test "$(wc -l <"$T/pull3")" -eq "$n"
+check cursor_third_pull_starts_after test "$(head -c 40 "$T/pull3" | grep -o '"seq":[0-9]*')" = "\"seq\":$((n + 1))"
+check cursor_in_status grep -q "cursor    ops: next $((2 * n + 1)), 0 behind" <("$EDGETRACE" status --spool "$T/replayed")
+rc=0; "$EDGETRACE" export --spool "$T/replayed" --cursor 'Bad Name' >/dev/null 2>"$T/err" || rc=$?
+check cursor_bad_name test "$rc" -eq 1 -a -n "$(grep 'may use only a-z' "$T/err")"
+rc=0; "$EDGETRACE" export --spool "$T/replayed" --cursor ops --from-seq 3 >/dev/null 2>"$T/err" || rc=$?
+check cursor_with_from_refused test "$rc" -eq 2
+rc=0; "$EDGETRACE" export --spool "$T/no-such" --cursor ops >/dev/null 2>"$T/err" || rc=$?
+check cursor_no_spool_not_created test "$rc" -eq 1 -a ! -e "$T/no-such"
