@@ -425,12 +425,22 @@ static __always_inline void track_connect(__u64 sk, int fd)
 	track(sk, fd, NS_TCP, BPF_ANY);
 }
 
+/*
+ * UDP and unix sockets are tracked, their bytes counted and their end
+ * reported only with run --socket-bytes (set by the loader, which then
+ * also attaches et_net_send, et_net_recv, et_net_close, et_net_fork and
+ * et_net_exit): those hook every send, receive and close on the system.
+ */
+const volatile __u32 et_net_counted = 0;
+
 /* Track a socket whose bytes are counted here (UDP, unix). */
 static __always_inline void track_counted(struct sock *sk, int fd,
 					  __u16 family, int unix_dgram_only)
 {
 	__u16 type = BPF_CORE_READ(sk, sk_type);
 
+	if (!et_net_counted)
+		return;
 	if (family == AF_UNIX) {
 		if (unix_dgram_only && type != SOCK_DGRAM)
 			return;
@@ -665,7 +675,8 @@ static __always_inline int accept_exit(struct syscall_trace_exit *ctx)
 	fill_sock(&ev, sk);
 	net_emit(&ev);
 	if (ev.family == AF_UNIX) {
-		track((__u64)sk, fd, NS_COUNT, BPF_ANY);
+		if (et_net_counted)
+			track((__u64)sk, fd, NS_COUNT, BPF_ANY);
 	} else if (ev.proto == IPPROTO_TCP) {
 		track((__u64)sk, fd, NS_TCP, BPF_ANY);
 		/* closed (reset) before it was accepted: no state change left */

@@ -119,6 +119,7 @@ struct et_probe_opts {
 	const struct et_watches *watches;	/* file watches, or NULL */
 	const struct et_kfilter *kfilter;	/* kernel-side filter, or NULL */
 	int file_bytes;		/* count watched files' bytes (--file-bytes) */
+	int socket_bytes;	/* UDP and unix sockets' too (--socket-bytes) */
 };
 
 struct et_probes *et_probes_open(et_event_fn fn, void *ctx,

@@ -61,7 +61,7 @@ struct et_probes {
 	uint64_t *percpu;	/* one value per possible CPU, for lookups */
 	const struct et_watches *watches;
 	const struct et_kfilter *kfilter;
-	int file_bytes;
+	int file_bytes, socket_bytes;
 	int ncpu;
 };
 
@@ -236,13 +236,21 @@ static int is_exit_prog(const char *name)
 #endif
 
 /*
- * The byte counting programs hook every read, write and close on the
- * system: they are attached only when this run counts bytes.
+ * The byte counting programs hook every read, write, send, receive and
+ * close on the system: they are attached only when this run counts those
+ * bytes (--file-bytes, --socket-bytes).
  */
 static int wanted(const struct et_probes *p, const char *name)
 {
+	static const char *const socket_bytes[] = { "et_net_send",
+		"et_net_recv", "et_net_close", "et_net_fork", "et_net_exit" };
+
 	if (!strncmp(name, "et_io_", 6) || !strcmp(name, "et_close_io"))
 		return p->file_bytes;
+	for (size_t i = 0; i < sizeof(socket_bytes) / sizeof(socket_bytes[0]);
+	     i++)
+		if (!strcmp(name, socket_bytes[i]))
+			return p->socket_bytes;
 	return 1;
 }
 
@@ -495,6 +503,9 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	if (p->kfilter)
 		set_kfilter_flags(p);
 	pick_open_probes(p);
+#ifdef CONFIG_PROBE_NET
+	p->skel->rodata->et_net_counted = p->socket_bytes;
+#endif
 #ifdef CONFIG_PROBE_FILE
 	p->skel->rodata->et_self_tgid = getpid();
 	p->skel->rodata->et_watch_open = p->watches &&
@@ -542,6 +553,7 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
 	p->watches = o->watches;
 	p->kfilter = o->kfilter;
 	p->file_bytes = o->file_bytes;
+	p->socket_bytes = o->socket_bytes;
 	p->ncpu = libbpf_num_possible_cpus();
 	p->percpu = p->ncpu > 0 ? calloc(p->ncpu, sizeof(*p->percpu)) : NULL;
 	if (!p->percpu) {

@@ -36,7 +36,7 @@
 
 static const char run_usage[] =
 "usage: edgetrace run [--spool DIR] [--filter EXPR] [--watch EVENTS=PATH]...\n"
-"                     [--file-bytes] [--json] [--replay FILE]\n"
+"                     [--file-bytes] [--socket-bytes] [--json] [--replay FILE]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
 "With --replay, record the events of a capture file instead (no probes).\n"
@@ -56,6 +56,12 @@ static const char run_usage[] =
 "  --file-bytes   count the bytes read and written of each file opened\n"
 "                 under a --watch, reported when it is closed (a close\n"
 "                 event); this hooks every read, write and close\n"
+#endif
+#ifdef CONFIG_PROBE_NET
+"  --socket-bytes count UDP and unix sockets' bytes and report their end\n"
+"                 (sock_close); TCP connections' are always reported,\n"
+"                 from the kernel's own totals. This hooks every send,\n"
+"                 receive and close\n"
 #endif
 "  --json         also print each event as a JSON line on stdout\n"
 "  --replay FILE  read events from a capture file (export --format raw),\n"
@@ -414,7 +420,7 @@ static void check_budget(struct et_probes *p)
 
 struct run_opts {
 	const char *spool, *filter, *replay;
-	int json, file_bytes;
+	int json, file_bytes, socket_bytes;
 };
 
 static int add_watch(struct agent *a, const char *spec)
@@ -442,6 +448,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 		{ "replay", required_argument, NULL, 'r' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "file-bytes", no_argument, NULL, 'b' },
+		{ "socket-bytes", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -462,6 +469,14 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 					       "(CONFIG_PROBE_FILE)");
 #endif
 			o->file_bytes = 1;
+			break;
+		case 'B':
+#ifndef CONFIG_PROBE_NET
+			return -et_usage_error("run", "--socket-bytes: this build "
+					       "has no socket probe "
+					       "(CONFIG_PROBE_NET)");
+#endif
+			o->socket_bytes = 1;
 			break;
 		case 'w':
 			rc = add_watch(a, optarg);
@@ -517,6 +532,7 @@ int et_cmd_run(int argc, char **argv)
 	a.json = o.json;
 	popts.watches = &a.watches;
 	popts.file_bytes = o.file_bytes;
+	popts.socket_bytes = o.socket_bytes;
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
 		et_filter_print_error(stderr, expr, &ferr);
 		et_watches_free(&a.watches);

@@ -239,7 +239,7 @@ refused() {
 
 # ============================================================== the run
 
-if ! start_agent "$T/spool"; then
+if ! start_agent "$T/spool" --socket-bytes; then
 	fail start "the agent did not report that it is capturing"
 	exit 1
 fi
@@ -366,3 +366,27 @@ for line in open(sys.argv[2]):
           f"with {' '.join(conds)}; found {len(hits)}; its {etype} events: "
           + (" | ".join(json.dumps(e.get("net")) for e in mine) or "none"))
 EOF
+
+# -------------------------------------------- without --socket-bytes
+# TCP ends are still reported (from the kernel's own totals), UDP and unix
+# sockets are not tracked, and the send, receive and close hooks are not
+# attached (they would cost every send, receive and close on the system)
+if start_agent "$T/spool-def"; then
+	check default.no_close_hook test "$(grep -c 'et_net_close' "$T/agent.err")" -eq 0
+	check default.no_send_hook test "$(grep -c 'et_net_send' "$T/agent.err")" -eq 0
+	serve def_tcp - tcp 127.0.0.1 0 300 200
+	client def_tcp - tcp 127.0.0.1 "$PORT" 200 300
+	wait_server def_tcp
+	serve def_udp - udp 127.0.0.1 0 40 30
+	client def_udp - udp 127.0.0.1 "$PORT" 30 40
+	wait_server def_udp
+	sleep 0.3
+	stop_agent INT
+	"$EDGETRACE" query --spool "$T/spool-def" --json 'evt.type = sock_close' >"$T/def.json"
+	tpid=$(sed -n 's/^pid=//p' "$T/def_tcp.cli")
+	upid=$(sed -n 's/^pid=//p' "$T/def_udp.cli")
+	check default.tcp_close grep -q "\"pid\":$tpid,.*\"sent\":200,\"received\":300" "$T/def.json"
+	check default.no_udp_close test "$(grep -c "\"pid\":$upid," "$T/def.json")" -eq 0
+else
+	fail default.start "the agent did not start without --socket-bytes"
+fi
