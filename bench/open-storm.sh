@@ -21,7 +21,9 @@
 #                 byte totals); issued, recorded and dropped are counted
 #   all-opens     --watch open=/: every open on the system is captured;
 #                 the MISSION goal is at most 1.30x
-# Prints one line per pair and the median ratio per scenario. Needs root.
+# The loop runs on CPU 1 and the agent on CPU 0 (taskset), so that they
+# do not trade places between rounds. Prints one line per pair and the
+# median ratio per scenario. Needs root.
 #
 # The agent is `make io-variant`'s: build/x86_64's configuration with the
 # file and network probes, in build/x86_64-io; EDGETRACE=... uses another.
@@ -66,7 +68,7 @@ mkdir -p "$T/watched" "$T/other"
 
 start_agent() {
 	rm -rf "$T/spool"
-	"$EDGETRACE" run --spool "$T/spool" "$@" >/dev/null 2>"$T/agent.err" &
+	taskset -c 0 "$EDGETRACE" run --spool "$T/spool" "$@" >/dev/null 2>"$T/agent.err" &
 	AGENT=$!
 	for _ in $(seq 1 200); do
 		grep -q capturing "$T/agent.err" && return 0
@@ -86,7 +88,7 @@ stop_agent() {
 storm_ns() {	# storm_ns ARGS...: the loop's own time
 	sync
 	sleep 0.3
-	"$STORM" -n "$N" "$@" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p'
+	taskset -c 1 "$STORM" -n "$N" "$@" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

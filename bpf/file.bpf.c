@@ -940,6 +940,12 @@ int et_close_io(struct syscall_trace_enter *ctx)
 #define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), a3)
 #endif
 
+/* Is an open with @flags reported at all (before its path is looked at)? */
+static __always_inline int open_wanted(__u32 flags)
+{
+	return et_watch_open || (flags & (O_ACCMODE | O_CREAT | O_TRUNC));
+}
+
 /* The common exit of an open whose arguments come from the registers. */
 static __always_inline int open_exit(long ret, int dfd, __u64 path,
 				     __u32 flags, __u32 mode)
@@ -969,12 +975,18 @@ static __always_inline int open_exit(long ret, int dfd, __u64 path,
 SEC("tracepoint/syscalls/sys_exit_openat")
 int et_fx_openat(struct syscall_trace_exit *ctx)
 {
-	void *r = REGS();
+	long ret = (long)(int)ctx->ret;
+	void *r;
+	__u32 flags;
 
-	if (!REGS_OK())
+	if (ret < 0 || !REGS_OK())
 		return 0;
-	return open_exit((long)(int)ctx->ret, (int)SYSARG0(r), SYSARG1(r),
-			 SYSARG2(r), SYSARG3(r));
+	r = REGS();
+	/* the flags first: most opens stop here */
+	flags = SYSARG2(r);
+	if (!open_wanted(flags))
+		return 0;
+	return open_exit(ret, (int)SYSARG0(r), SYSARG1(r), flags, SYSARG3(r));
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
@@ -993,12 +1005,17 @@ int et_fx_openat2(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_open")
 int et_fx_open(struct syscall_trace_exit *ctx)
 {
-	void *r = REGS();
+	long ret = (long)(int)ctx->ret;
+	void *r;
+	__u32 flags;
 
-	if (!REGS_OK())
+	if (ret < 0 || !REGS_OK())
 		return 0;
-	return open_exit((long)(int)ctx->ret, AT_FDCWD, SYSARG0(r),
-			 SYSARG1(r), SYSARG2(r));
+	r = REGS();
+	flags = SYSARG1(r);
+	if (!open_wanted(flags))
+		return 0;
+	return open_exit(ret, AT_FDCWD, SYSARG0(r), flags, SYSARG2(r));
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
