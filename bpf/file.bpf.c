@@ -498,6 +498,12 @@ int et_file_exit(struct syscall_trace_exit *ctx)
 }
 
 /* Opens: only those with write intent unless a watch asks for "open". */
+/* Is an open with @flags reported at all (before its path is looked at)? */
+static __always_inline int open_wanted(__u32 flags)
+{
+	return et_watch_open || (flags & (O_ACCMODE | O_CREAT | O_TRUNC));
+}
+
 /*
  * The watch mask of the absolute path @upath as the process gives it, or
  * ~0 when that cannot decide (a relative or non-canonical path, or no
@@ -535,9 +541,7 @@ static __always_inline void open_enter(int dfd, __u64 path, __u32 flags,
 			       .flags = flags, .mode = mode };
 	__u32 mask;
 
-	if (!et_watch_open && !(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
-		return;
-	if (is_self())
+	if (!open_wanted(flags) || is_self())
 		return;
 	mask = et_file_enter_mask(path);
 	if (mask != ~0u) {
@@ -940,12 +944,6 @@ int et_close_io(struct syscall_trace_enter *ctx)
 #define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), a3)
 #endif
 
-/* Is an open with @flags reported at all (before its path is looked at)? */
-static __always_inline int open_wanted(__u32 flags)
-{
-	return et_watch_open || (flags & (O_ACCMODE | O_CREAT | O_TRUNC));
-}
-
 /* The common exit of an open whose arguments come from the registers. */
 static __always_inline int open_exit(long ret, int dfd, __u64 path,
 				     __u32 flags, __u32 mode)
@@ -954,9 +952,7 @@ static __always_inline int open_exit(long ret, int dfd, __u64 path,
 			       .flags = flags, .mode = mode };
 	__u32 mask;
 
-	if (ret < 0)
-		return 0;
-	if (!et_watch_open && !(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
+	if (ret < 0 || !open_wanted(flags))
 		return 0;
 	if (is_self() || !wanted_now(ET_EV_OPEN))
 		return 0;

@@ -177,9 +177,6 @@ struct et_scratch {
  */
 size_t et_path_normalize(const char *in, size_t len, char *out);
 
-/* The f_mode bit of a file its open created, on the running kernel. */
-uint32_t et_fmode_created(void);
-
 
 int et_event_to_record(const void *data, size_t size, uint64_t mono_to_real,
 		       struct et_record *r, struct et_scratch *scratch);

@@ -193,10 +193,7 @@ static int module_to_record(const struct et_module *ev, size_t size,
  * (since 4.19). It is a #define, in no ABI and not in BTF; it has been
  * 0x100000 from 4.19 to 6.18 at least (checked on 6.18 by test_file).
  */
-uint32_t et_fmode_created(void)
-{
-	return 0x100000;
-}
+#define FMODE_CREATED	0x100000u
 
 size_t et_path_normalize(const char *in, size_t len, char *out)
 {
@@ -250,7 +247,7 @@ static int file_to_record(const struct et_file *ev, size_t size,
 	    ev->path2_len >= ET_PATH_MAX || ET_FILE_FIXED_SIZE + used != size)
 		return -1;
 	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags & ~ET_FILE_CREATED);
-	if (r->type == ET_EV_OPEN && (ev->fmode & et_fmode_created()))
+	if (r->type == ET_EV_OPEN && (ev->fmode & FMODE_CREATED))
 		r->ev_flags |= ET_FILE_CREATED;
 	set_path(r, ET_F_PATH, &r->path, p, ev->path_len, scratch->path);
 	if (ev->path2_len || r->type == ET_EV_SYMLINK) {

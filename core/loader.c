@@ -465,7 +465,7 @@ static int load_watches(struct et_probes *p, char *err, size_t errlen)
 	for (unsigned int i = 0; p->watches && i < p->watches->n; i++) {
 		const struct et_watch *w = &p->watches->w[i];
 		struct et_watch_key key = { 0 };
-		size_t len = strlen(w->path);
+		size_t len = w->len;
 
 		/* "/etc" is stored as "/etc/"; "/" as "/" */
 		memcpy(key.path, w->path, len);

@@ -100,6 +100,7 @@ static int put_watch(struct et_watches *ws, const char *path, size_t len,
 		return -1;
 	}
 	memcpy(ws->w[i].path, path, len + 1);
+	ws->w[i].len = len;
 	ws->w[i].mask = mask;
 	if (i == ws->n)
 		ws->n++;
@@ -161,7 +162,7 @@ uint32_t et_watches_match(const struct et_watches *ws, const char *path,
 	uint32_t mask = 0;
 
 	for (unsigned int i = 0; i < ws->n; i++) {
-		size_t wlen = strlen(ws->w[i].path);
+		size_t wlen = ws->w[i].len;
 
 		if (wlen > best && contains(ws->w[i].path, wlen, path, len)) {
 			best = wlen;

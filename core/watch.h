@@ -27,6 +27,7 @@
 
 struct et_watch {
 	char path[ET_WATCH_PATH_MAX + 1];	/* normalised, absolute */
+	uint32_t len;				/* of path */
 	uint32_t mask;				/* of enum et_watch_class */
 };
 
