@@ -231,8 +231,8 @@ enum et_watch_class {
 #define ET_FILE_PATH2_REL	(1u << 2)	/* the same for path2 */
 #define ET_FILE_PATH_TRUNC	(1u << 3)	/* a path was cut */
 #define ET_FILE_DIRFD		(1u << 4)	/* resolved through a dirfd */
-#define ET_FILE_MATCHED		(1u << 5)	/* watches matched on the path
-						   as the process gave it */
+#define ET_FILE_MATCHED		(1u << 5)	/* the kernel found the path
+						   watched for the event */
 
 /*
  * A file operation that succeeded. data[] holds path, NUL, path2, NUL:

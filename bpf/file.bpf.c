@@ -5,9 +5,11 @@
  *
  * Each syscall has an enter program, which saves the arguments in
  * file_calls (keyed by thread id), and an exit program, which reports the
- * operation only if it returned success. Read-only opens are dropped at
- * enter unless a watch asks for "open" (et_watch_open), so the busiest
- * syscall of a system costs one tracepoint call and a flag test.
+ * operation only if it returned success. Opens take one exit program that
+ * reads the arguments from the saved registers (5.15 and later; a pair on
+ * older kernels); read-only opens stop at the flags unless a watch asks
+ * for "open" (et_watch_open), so the busiest syscall of a system costs one
+ * tracepoint call and a flag test.
  *
  * Paths. An open's path is the new file's, resolved from its dentry
  * across mounts (so it is absolute and canonical, whatever was passed).
@@ -22,7 +24,8 @@
  * cannot judge by its bytes (a "." or ".." component, "//") is passed on
  * and the agent, which matches the normalised path against the same
  * watches, decides. Without --watch the agent installs a watch on "/"
- * for every class but "open".
+ * for every class but "open". An open is judged on the real path of the
+ * file opened, and the verdict remembered per file (open_verdicts).
  */
 #include "path.bpf.h"
 
@@ -53,12 +56,41 @@ struct {
 	__type(value, __u8);
 } kf_paths SEC(".maps");
 
+/*
+ * Open verdicts: the watch mask of a file's real path, remembered per
+ * file so that repeated opens skip the dentry walk (Kconfig
+ * FILE_VERDICTS). The key names the file by its mount and dentry, and by
+ * the dentry's parent and name (hash and length), so a dentry reused for
+ * another file does not hit. A rename or mount anywhere bumps et_path_gen,
+ * which invalidates every verdict taken before. A short path is kept with
+ * its verdict, so a watched file opened again is reported without a walk.
+ */
+struct open_vkey {
+	__u64 mnt, dentry, parent, hash_len;
+};
+
+#define ET_VPATH_MAX	128	/* paths shorter than this are remembered */
+
+struct open_verdict {
+	__u64 gen;
+	__u32 mask;
+	__u32 len;		/* of path; 0: not remembered (too long) */
+	char path[ET_VPATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CONFIG_FILE_VERDICTS);
+	__type(key, struct open_vkey);
+	__type(value, struct open_verdict);
+} open_verdicts SEC(".maps");
+
 struct file_call {
 	__u32 type;		/* ET_EV_* */
 	__s32 dfd, dfd2;	/* AT_FDCWD or a directory fd; fd for f* */
 	__u32 flags, mode, dev, uid, gid;
-	__u32 matched;		/* open: the watches matched at enter */
-	__u32 pad;
+	__u32 matched;		/* open: the watches matched already */
+	__u32 quiet;		/* rename: only count it (et_path_gen) */
 	__u64 size;
 	__u64 path, path2;	/* user pointers; 0 for fd-based calls */
 };
@@ -81,6 +113,11 @@ struct file_scratch {
 	struct et_pathwalk w;
 	char rel[ET_PATH_MAX];
 	struct et_watch_key key;
+	struct open_vkey vkey;	/* the open being judged (et_file_verdict) */
+	struct open_verdict verdict;
+	__u32 vkey_ok;
+	__u32 vfmode;		/* its f_mode */
+	__u32 vlen;		/* a hit's path, in ev.data; 0: none */
 };
 
 struct {
@@ -119,14 +156,27 @@ static __always_inline int wanted_now(__u32 type)
 	return et_wanted(type, bpf_get_current_pid_tgid() >> 32, comm);
 }
 
+/*
+ * Bumped by every rename, mount and unmount that returns, by any process:
+ * open verdicts (open_verdicts) taken before are stale.
+ */
+__u64 et_path_gen = 0;
+
 static __always_inline void save_call(struct file_call *c)
 {
 	__u32 tid = self_tid();
 
-	if (is_self() || !wanted_now(c->type))
-		return;
-	if (bpf_map_update_elem(&file_calls, &tid, c, BPF_ANY))
+	if (is_self() || !wanted_now(c->type)) {
+		/* a rename not reported still moves paths under the cache */
+		if (c->type != ET_EV_RENAME)
+			return;
+		c->quiet = 1;
+	}
+	if (bpf_map_update_elem(&file_calls, &tid, c, BPF_ANY)) {
 		et_count_drop(ET_DROP_INFLIGHT);
+		if (c->type == ET_EV_RENAME)
+			__sync_fetch_and_add(&et_path_gen, 1);
+	}
 }
 
 /*
@@ -159,17 +209,21 @@ static __always_inline int resolve_dir(struct file_scratch *s, int dfd)
 	struct fs_struct *fs;
 	struct file *file;
 
+	__u64 mnt, dentry;
+
 	if (dfd == AT_FDCWD) {
 		fs = ET_READ_PTR(task, fs);
-		s->ev.flags |= et_file_walk(&s->w, ET_READ_WORD(fs, pwd.mnt),
-					    ET_READ_WORD(fs, pwd.dentry));
+		et_read_path(__builtin_preserve_access_index(&fs->pwd),
+			     &mnt, &dentry);
+		s->ev.flags |= et_file_walk(&s->w, mnt, dentry);
 		return 0;
 	}
 	file = et_fd_file(dfd);
 	if (!file)
 		return -1;
-	s->ev.flags |= et_file_walk(&s->w, ET_READ_WORD(file, f_path.mnt),
-				    ET_READ_WORD(file, f_path.dentry));
+	et_read_path(__builtin_preserve_access_index(&file->f_path),
+		     &mnt, &dentry);
+	s->ev.flags |= et_file_walk(&s->w, mnt, dentry);
 	s->ev.flags |= ET_FILE_DIRFD;
 	return 0;
 }
@@ -231,13 +285,15 @@ __noinline __u32 et_file_build_path(struct file_scratch *s, __u32 off,
 __noinline long et_file_fd_path(struct file_scratch *s, __u32 off, int fd)
 {
 	struct file *file = et_fd_file(fd);
+	__u64 mnt, dentry;
 	__u32 len;
 
 	if (!s || !file || off > ET_PATH_MAX)
 		return -1;
 	barrier_var(off);
-	s->ev.flags |= et_file_walk(&s->w, ET_READ_WORD(file, f_path.mnt),
-				    ET_READ_WORD(file, f_path.dentry));
+	et_read_path(__builtin_preserve_access_index(&file->f_path),
+		     &mnt, &dentry);
+	s->ev.flags |= et_file_walk(&s->w, mnt, dentry);
 	len = put_walked(s, off);
 	s->ev.data[(off + len) & DMASK] = '\0';
 	s->ev.fmode = BPF_CORE_READ(file, f_mode);
@@ -399,6 +455,72 @@ static __always_inline void fill_ev(struct file_scratch *s,
 		ev->fd = c->dfd;
 }
 
+/* Remember the mask of the open judged by et_file_verdict (a miss). */
+static __always_inline void remember_verdict(struct file_scratch *s,
+					     __u32 mask, __u32 len)
+{
+	if (!s->vkey_ok || mask == ~0u)	/* ~0: the agent decides */
+		return;
+	s->vkey_ok = 0;
+	s->verdict.mask = mask;
+	s->verdict.len = 0;
+	if (len < ET_VPATH_MAX && !s->ev.flags) {
+		len &= ET_VPATH_MAX - 1;
+		barrier_var(len);
+		if (len)
+			bpf_probe_read_kernel(s->verdict.path, len, s->ev.data);
+		s->verdict.len = len;
+	}
+	bpf_map_update_elem(&open_verdicts, &s->vkey, &s->verdict, BPF_ANY);
+}
+
+/*
+ * The open of @fd (@c): 1 if a remembered verdict says it is not watched
+ * for it; 0 to report it (c->matched set when a verdict says it is
+ * watched, else et_file_report walks its path, decides and remembers).
+ * Three reads and a lookup instead of a walk: the price of an open of a
+ * file outside the watches, once its verdict is known.
+ */
+__noinline int et_file_verdict(struct file_call *c, int fd)
+{
+	struct file_scratch *s;
+	struct open_verdict *v;
+	struct qstr name;
+	struct file *file;
+	__u32 zero = 0, len;
+	__u64 mnt, dentry;
+
+	s = bpf_map_lookup_elem(&file_scratch, &zero);
+	file = et_fd_file(fd);
+	if (!c || !s || !file)
+		return 0;
+	s->vkey_ok = 0;
+	s->vlen = 0;
+	s->verdict.gen = *(volatile __u64 *)&et_path_gen;
+	et_read_path(__builtin_preserve_access_index(&file->f_path),
+		     &mnt, &dentry);
+	s->vkey.mnt = mnt;
+	s->vkey.dentry = dentry;
+	s->vkey.parent = (__u64)et_dentry_step((void *)dentry, &name);
+	s->vkey.hash_len = (__u64)name.len << 32 | name.hash;
+	s->vkey_ok = 1;
+	v = bpf_map_lookup_elem(&open_verdicts, &s->vkey);
+	if (!v || v->gen != s->verdict.gen)
+		return 0;
+	s->vkey_ok = 0;
+	if (!(v->mask & class_of(c)))
+		return 1;
+	c->matched = 1;
+	len = v->len & (ET_VPATH_MAX - 1);	/* always below it */
+	barrier_var(len);
+	if (len) {
+		bpf_probe_read_kernel(s->ev.data, len, v->path);
+		s->vlen = len;
+		s->vfmode = BPF_CORE_READ(file, f_mode);
+	}
+	return 0;
+}
+
 /*
  * Report the call @c that returned @ret (>= 0), if its path is watched
  * for it. A global function: the exit programs share one verified copy.
@@ -421,8 +543,14 @@ __noinline int et_file_report(struct file_call *c, long ret)
 	}
 	fill_ev(s, &call, ret);
 	n = -1;
-	if (call.type == ET_EV_OPEN)
+	if (call.type == ET_EV_OPEN && call.matched && s->vlen) {
+		n = s->vlen;	/* et_file_verdict put it in data[] */
+		s->ev.data[n & FMASK] = '\0';
+		s->ev.fmode = s->vfmode;
+		s->vlen = 0;
+	} else if (call.type == ET_EV_OPEN) {
 		n = et_file_fd_path(s, 0, ret);
+	}
 	else if (!call.path)
 		n = et_file_fd_path(s, 0, call.dfd);
 	if (n < 0)
@@ -434,6 +562,8 @@ __noinline int et_file_report(struct file_call *c, long ret)
 		s->ev.flags |= ET_FILE_MATCHED;
 	} else {
 		mask = watch_mask(s, 0, len1);
+		if (call.type == ET_EV_OPEN)
+			remember_verdict(s, mask, len1);
 	}
 	pass = filter_path_ok(s, 0, len1);
 	if (call.path2) {
@@ -479,7 +609,11 @@ static __always_inline int file_exit(long ret)
 		return 0;
 	call = *c;
 	bpf_map_delete_elem(&file_calls, &tid);
-	if (ret < 0)
+	if (call.type == ET_EV_RENAME)
+		__sync_fetch_and_add(&et_path_gen, 1);
+	if (ret < 0 || call.quiet)
+		return 0;
+	if (call.type == ET_EV_OPEN && et_file_verdict(&call, ret))
 		return 0;
 	return et_file_report(&call, ret);
 }
@@ -505,50 +639,19 @@ static __always_inline int open_wanted(__u32 flags)
 }
 
 /*
- * The watch mask of the absolute path @upath as the process gives it, or
- * ~0 when that cannot decide (a relative or non-canonical path, or no
- * scratch): then the exit program decides on the resolved path.
- */
-__noinline __u32 et_file_enter_mask(__u64 upath)
-{
-	struct file_scratch *s;
-	__u32 zero = 0, *mask;
-	long n;
-
-	s = bpf_map_lookup_elem(&file_scratch, &zero);
-	if (!s)
-		return ~0u;
-	n = bpf_probe_read_user_str(s->ev.data, ET_WATCH_KEY_MAX,
-				    (void *)upath);
-	if (n <= 1 || s->ev.data[0] != '/')
-		return ~0u;
-	if (!et_file_key(s, 0, (n - 1) & (ET_WATCH_KEY_MAX - 1), 1))
-		return ~0u;
-	mask = bpf_map_lookup_elem(&watches, &s->key);
-	return mask ? *mask : 0;
-}
-
-/*
- * Opens: only those with write intent unless a watch asks for "open".
- * An absolute path is matched against the watches here, from the string
- * the process passed, so an open outside every watch costs no path walk;
- * the event still carries the real path of the file opened.
+ * Opens on kernels without bpf_task_pt_regs: only those with write intent
+ * unless a watch asks for "open". Whether the file is watched is decided
+ * at exit, on its real path (et_file_verdict), so a symlink cannot lead an
+ * open around a watch.
  */
 static __always_inline void open_enter(int dfd, __u64 path, __u32 flags,
 				       __u32 mode)
 {
 	struct file_call c = { .type = ET_EV_OPEN, .dfd = dfd, .path = path,
 			       .flags = flags, .mode = mode };
-	__u32 mask;
 
-	if (!open_wanted(flags) || is_self())
+	if (!open_wanted(flags))
 		return;
-	mask = et_file_enter_mask(path);
-	if (mask != ~0u) {
-		if (!(mask & class_of(&c)))
-			return;
-		c.matched = 1;
-	}
 	save_call(&c);
 }
 
@@ -910,7 +1013,9 @@ int et_close_io(struct syscall_trace_enter *ctx)
  * Opens with one program instead of two (kernels with bpf_task_pt_regs,
  * 5.15 and later; the loader picks these or the et_file_open* pairs): the
  * exit program reads the arguments from the task's saved registers, so an
- * open costs one tracepoint call, not two and a map update.
+ * open costs one tracepoint call, not two and a map update. The registers
+ * are loaded directly through the BTF pointer the helper returns, except
+ * on 32-bit arm, where a register is narrower than the BPF load.
  */
 /*
  * REGS_OK: this kernel's registers have the fields named below (always on
@@ -920,16 +1025,16 @@ int et_close_io(struct syscall_trace_enter *ctx)
  */
 #if defined(__TARGET_ARCH_x86)
 #define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->r10)
-#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), di)
-#define SYSARG1(r)	ET_READ_WORD((struct pt_regs___et *)(r), si)
-#define SYSARG2(r)	ET_READ_WORD((struct pt_regs___et *)(r), dx)
-#define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), r10)
+#define SYSARG0(r)	(((struct pt_regs___et *)(r))->di)
+#define SYSARG1(r)	(((struct pt_regs___et *)(r))->si)
+#define SYSARG2(r)	(((struct pt_regs___et *)(r))->dx)
+#define SYSARG3(r)	(((struct pt_regs___et *)(r))->r10)
 #elif defined(__TARGET_ARCH_arm64)
 #define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->orig_x0)
-#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), orig_x0)
-#define SYSARG1(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[1])
-#define SYSARG2(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[2])
-#define SYSARG3(r)	ET_READ_WORD((struct user_pt_regs___et *)(r), regs[3])
+#define SYSARG0(r)	(((struct pt_regs___et *)(r))->orig_x0)
+#define SYSARG1(r)	(((struct user_pt_regs___et *)(r))->regs[1])
+#define SYSARG2(r)	(((struct user_pt_regs___et *)(r))->regs[2])
+#define SYSARG3(r)	(((struct user_pt_regs___et *)(r))->regs[3])
 #elif defined(__TARGET_ARCH_arm)
 #define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->uregs)
 #define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[17])
@@ -938,10 +1043,10 @@ int et_close_io(struct syscall_trace_enter *ctx)
 #define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), uregs[3])
 #elif defined(__TARGET_ARCH_riscv)
 #define REGS_OK()	bpf_core_field_exists(((struct pt_regs___et *)0)->orig_a0)
-#define SYSARG0(r)	ET_READ_WORD((struct pt_regs___et *)(r), orig_a0)
-#define SYSARG1(r)	ET_READ_WORD((struct pt_regs___et *)(r), a1)
-#define SYSARG2(r)	ET_READ_WORD((struct pt_regs___et *)(r), a2)
-#define SYSARG3(r)	ET_READ_WORD((struct pt_regs___et *)(r), a3)
+#define SYSARG0(r)	(((struct pt_regs___et *)(r))->orig_a0)
+#define SYSARG1(r)	(((struct pt_regs___et *)(r))->a1)
+#define SYSARG2(r)	(((struct pt_regs___et *)(r))->a2)
+#define SYSARG3(r)	(((struct pt_regs___et *)(r))->a3)
 #endif
 
 /* The common exit of an open whose arguments come from the registers. */
@@ -950,18 +1055,13 @@ static __always_inline int open_exit(long ret, int dfd, __u64 path,
 {
 	struct file_call c = { .type = ET_EV_OPEN, .dfd = dfd, .path = path,
 			       .flags = flags, .mode = mode };
-	__u32 mask;
 
 	if (ret < 0 || !open_wanted(flags))
 		return 0;
 	if (is_self() || !wanted_now(ET_EV_OPEN))
 		return 0;
-	mask = et_file_enter_mask(path);
-	if (mask != ~0u) {
-		if (!(mask & class_of(&c)))
-			return 0;
-		c.matched = 1;
-	}
+	if (et_file_verdict(&c, ret))
+		return 0;
 	return et_file_report(&c, ret);
 }
 
@@ -1024,3 +1124,21 @@ int et_fx_creat(struct syscall_trace_exit *ctx)
 	return open_exit((long)(int)ctx->ret, AT_FDCWD, SYSARG0(r),
 			 O_CREAT | O_TRUNC | 1, SYSARG1(r));
 }
+
+/*
+ * A mount, unmount or pivot_root changes the paths of files already
+ * judged: every open verdict taken before is stale.
+ */
+#define MOUNT_GEN(name)							\
+	SEC("tracepoint/syscalls/sys_exit_" #name)			\
+	int et_gen_##name(struct syscall_trace_exit *ctx)		\
+	{								\
+		if (ctx->ret == 0)					\
+			__sync_fetch_and_add(&et_path_gen, 1);		\
+		return 0;						\
+	}
+
+MOUNT_GEN(mount)
+MOUNT_GEN(umount)
+MOUNT_GEN(move_mount)
+MOUNT_GEN(pivot_root)

@@ -93,12 +93,20 @@ extern const volatile __u64 et_wakeup_bytes;
 #define ET_KF_PATHS	ET_KF_PATHS_FLAG
 #define ET_KF_ENTRIES	16	/* = ET_KF_MAX of core/filter.h */
 
+/*
+ * et_task_btf: the kernel has bpf_get_current_task_btf (5.11 and later),
+ * so the probes may load task fields directly instead of through
+ * bpf_probe_read_kernel (set by the loader; the other branch is dead code
+ * the verifier drops).
+ */
 #ifdef ET_DEFINE_MAPS
 const volatile __u32 et_kf_types = ~0u;
 const volatile __u32 et_kf_flags = 0;
+const volatile __u32 et_task_btf = 0;
 #else
 extern const volatile __u32 et_kf_types;
 extern const volatile __u32 et_kf_flags;
+extern const volatile __u32 et_task_btf;
 #endif
 
 ET_MAP struct {

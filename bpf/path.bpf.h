@@ -45,11 +45,48 @@ static __always_inline int et_prepend(struct et_pathwalk *w, struct qstr *name)
 }
 
 /*
+ * A dentry's parent and name (hash, length, pointer) with one read where the kernel keeps d_parent
+ * and d_name together (every kernel we know: they are neighbours in
+ * struct dentry); otherwise with three. Offsets and sizes are CO-RE
+ * constants, so the verifier sees fixed offsets and the branch not taken
+ * is dead code.
+ */
+static __always_inline struct dentry *et_dentry_step(struct dentry *d,
+						     struct qstr *name)
+{
+	__u32 op = bpf_core_field_offset(d->d_parent);
+	__u32 oh = bpf_core_field_offset(d->d_name.hash);
+	__u32 ol = bpf_core_field_offset(d->d_name.len);
+	__u32 on = bpf_core_field_offset(d->d_name.name);
+	__u32 ps = bpf_core_field_size(d->d_parent);
+	__u64 buf[4] = {};
+	void *b = buf;
+
+	if (oh > op && ol > oh && on > ol && on + ps - op <= sizeof(buf) &&
+	    (ps == 8 || ps == 4)) {
+		bpf_probe_read_kernel(buf, on + ps - op, (void *)d + op);
+		name->hash = *(__u32 *)(b + (oh - op));
+		name->len = *(__u32 *)(b + (ol - op));
+		if (ps == 8) {
+			name->name = (void *)*(__u64 *)(b + (on - op));
+			return (void *)buf[0];
+		}
+		name->name = (void *)(unsigned long)*(__u32 *)(b + (on - op));
+		return (void *)(unsigned long)*(__u32 *)b;
+	}
+	name->hash = BPF_CORE_READ(d, d_name.hash);
+	name->len = BPF_CORE_READ(d, d_name.len);
+	name->name = ET_READ_PTR(d, d_name.name);
+	return ET_READ_PTR(d, d_parent);
+}
+
+/*
  * Write the path of (@vfsmnt, @dentry) right-aligned into w->path, ending
  * with a NUL at w->path[ET_PATH_MAX - 1], and leave its start in w->pos.
  * Components are prepended walking up the dentry chain; at a mount's root
  * we continue from its mountpoint in the parent mount, until the root of
  * the mount tree. Sets @trunc_flag in *@flags when the walk was cut.
+ * A component costs two reads (et_dentry_step and its name's bytes).
  */
 static __always_inline void et_resolve_path(struct et_pathwalk *w,
 					    struct vfsmount *vfsmnt,
@@ -58,13 +95,13 @@ static __always_inline void et_resolve_path(struct et_pathwalk *w,
 {
 	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
 	struct mount *mnt = (void *)vfsmnt - mnt_off;
+	struct dentry *root = ET_READ_PTR(vfsmnt, mnt_root);
 	int i;
 
 	w->path[ET_PATH_MAX - 1] = '\0';
 	w->pos = ET_PATH_MAX - 1;
 	for (i = 0; i < CONFIG_EXEC_PATH_DEPTH; i++) {
-		struct dentry *root = ET_READ_PTR(vfsmnt, mnt_root);
-		struct dentry *parent = ET_READ_PTR(dentry, d_parent);
+		struct dentry *parent;
 		struct qstr name;
 
 		if (dentry == root) {
@@ -75,12 +112,12 @@ static __always_inline void et_resolve_path(struct et_pathwalk *w,
 			dentry = ET_READ_PTR(mnt, mnt_mountpoint);
 			mnt = up;
 			vfsmnt = (void *)up + mnt_off;
+			root = ET_READ_PTR(vfsmnt, mnt_root);
 			continue;
 		}
+		parent = et_dentry_step(dentry, &name);
 		if (dentry == parent)	/* root of a detached tree */
 			goto done;
-		name.len = BPF_CORE_READ(dentry, d_name.len);
-		name.name = ET_READ_PTR(dentry, d_name.name);
 		if (!et_prepend(w, &name))
 			break;
 		dentry = parent;

@@ -503,6 +503,11 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	if (p->kfilter)
 		set_kfilter_flags(p);
 	pick_open_probes(p);
+	/* direct loads through task BTF pointers (bpf/common.bpf.h) */
+	p->skel->rodata->et_task_btf = !getenv("EDGETRACE_OPEN_PAIRS") &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+					BPF_FUNC_get_current_task_btf,
+					NULL) > 0;
 #ifdef CONFIG_PROBE_NET
 	p->skel->rodata->et_net_counted = p->socket_bytes;
 #endif

@@ -19,6 +19,14 @@ for obj in "$build"/*/bpf/edgetrace.o; do
 	else
 		fail "verifier_accepts_$board" "$(tail -5 <<<"$out" | tr '\n' ' ')"
 	fi
+	# with direct loads through task BTF pointers (bpf/common.bpf.h),
+	# which the agent turns on where the kernel has them (this one)
+	if out=$("$ET_TOOLS/bpfload" -s et_task_btf=1 "$obj" 2>&1) &&
+	   grep -q '^loaded [1-9]' <<<"$out"; then
+		pass "verifier_accepts_direct_loads_$board"
+	else
+		fail "verifier_accepts_direct_loads_$board" "$(tail -5 <<<"$out" | tr '\n' ' ')"
+	fi
 	n=$((n + 1))
 done
 check some_objects_found test "$n" -gt 0

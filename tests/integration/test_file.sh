@@ -182,3 +182,49 @@ check pairs_relative grep -q "\"path\":\"$W/pair1\".*\"created\":true" "$T/pairs
 check pairs_dirfd grep -q "\"path\":\"$W/pair2\".*\"created\":true" "$T/pairs.json"
 check pairs_readonly test "$(grep -c "\"path\":\"$W/pair1\"" "$T/pairs.json")" -eq 2
 check pairs_unwatched test "$(grep -c "\"path\":\"$T/out/r\"" "$T/pairs.json")" -eq 0
+
+# open verdicts: a file's watch verdict is taken on its real path (so a
+# symlink does not lead around a watch) and remembered per file until a
+# rename or mount anywhere; a remembered path must never outlive a rename
+V=$T/v
+mkdir -p "$V/w" "$V/u/sub" "$V/u/s3" "$V/u/m"
+echo data >"$V/w/f"
+echo data >"$V/u/sub/g"
+echo data >"$V/u/s3/g"
+ln -s ../w "$V/u/lnk"
+start_agent "$T/spool5" --watch "open=$V/w" || fail verdicts_start "agent did not start"
+"$FOPS" open "$V/u/lnk/f" r : open "$V/u/sub/g" r : open "$V/u/sub/g" r : \
+	rename "$V/u/sub" "$V/w/sub" : open "$V/w/sub/g" r : \
+	open "$V/w/sub/g" r : rename "$V/w/sub" "$V/u/sub2" : \
+	open "$V/u/sub2/g" r : creat "$V/w/a1" : creat "$V/w/a2" : \
+	open "$V/w/a1" r : open "$V/w/a2" r : open "$V/w/a1" r >"$T/ops9"
+# a mount moved from outside the watch into it
+unshare -m --propagation private sh -c "
+	mount -t tmpfs none '$V/u/m' && echo data >'$V/u/m/h' &&
+	mkdir -p '$V/w/m' && '$FOPS' open '$V/u/m/h' r : open '$V/u/m/h' r &&
+	mount --move '$V/u/m' '$V/w/m' && '$FOPS' open '$V/w/m/h' r" >"$T/ops10"
+check verdicts_mount_moved test $? -eq 0
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/spool5" --json 'evt.type = open' >"$T/v.json"
+vcount() { grep -c "\"path\":\"$1\"" "$T/v.json"; }
+check verdicts_symlink_to_watched test "$(vcount "$V/w/f")" -eq 1
+check verdicts_unwatched test "$(vcount "$V/u/sub/g")" -eq 0
+check verdicts_renamed_in test "$(vcount "$V/w/sub/g")" -eq 2
+check verdicts_renamed_out test "$(vcount "$V/u/sub2/g")" -eq 0
+check verdicts_no_stale_path test "$(grep -c '"path":"[^"]*/g"' "$T/v.json")" -eq 2
+check verdicts_alternating test "$(vcount "$V/w/a1")" -eq 3 -a "$(vcount "$V/w/a2")" -eq 2
+check verdicts_mount_in test "$(vcount "$V/w/m/h")" -eq 1
+check verdicts_mount_before test "$(vcount "$V/u/m/h")" -eq 0
+
+# a rename by a process the filter leaves out still moves paths
+start_agent "$T/spool6" --watch "open=$V/w" --filter 'proc.name = fileops' ||
+	fail verdicts_quiet_start "agent did not start"
+"$FOPS" open "$V/u/s3/g" r : open "$V/u/s3/g" r >"$T/ops11"
+mv "$V/u/s3" "$V/w/s3"
+"$FOPS" open "$V/w/s3/g" r >"$T/ops12"
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/spool6" --json 'evt.type = open' >"$T/v6.json"
+check verdicts_quiet_rename test "$(grep -c "\"path\":\"$V/w/s3/g\"" "$T/v6.json")" -eq 1
+check verdicts_quiet_before test "$(grep -c "\"path\":\"$V/u/s3/g\"" "$T/v6.json")" -eq 0
