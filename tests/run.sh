@@ -147,7 +147,7 @@ else
 		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan
 		export ET_KILL9_CYCLES=20	# the 100 cycles ran above
 		for t in tests/integration/test_*.sh; do
-			case $t in */test_pin.sh | */test_make.sh | \
+			case $t in */test_pin.sh | */test_make.sh | */test_packaging.sh | \
 				*/test_bpf_objects.sh) continue ;; esac
 			is_io_test "$t" || run_one "[asan] " bash "$t"
 		done

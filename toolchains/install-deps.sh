@@ -24,6 +24,8 @@ PACKAGES="
 	dpkg-dev gpgv debian-archive-keyring ca-certificates patch
 	m4
 	libsqlite3-dev zlib1g-dev
+	busybox-static systemd
+	openssl python3-cryptography
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
@@ -40,6 +42,11 @@ PACKAGES="
 #   m4: elfutils' headers are plain C, but keep m4 for autotools fallbacks
 #   libsqlite3-dev zlib1g-dev: bench/spool.sh's SQLite baseline
 #     (bench/sqlite_insert.c, built with the host gcc: -lsqlite3 -lz)
+#   busybox-static systemd: test_packaging runs the board init script
+#     under busybox sh and checks the unit with systemd-analyze verify
+#   openssl python3-cryptography: test_sealed (keys of other types, the
+#     device certificate recipe of docs/uplink.md, and an independent
+#     decoder of docs/sealed-format.md)
 
 SOURCES_FILE=/etc/apt/sources.list.d/edgetrace-src.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg

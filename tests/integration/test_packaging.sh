@@ -1,0 +1,359 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_packaging.sh - the Buildroot package (board/buildroot), the Yocto
+# recipe (board/yocto) and the init integration (board/common):
+#   - every BR2_PACKAGE_EDGETRACE_* option and every PACKAGECONFIG sets a
+#     symbol of the top-level Kconfig, of the same type and default;
+#   - edgetrace.mk and the recipe name the dependencies issue 8 lists;
+#   - edgetrace.mk's configure, build and install commands, run by a small
+#     stand-in for Buildroot's package infrastructure (Buildroot itself is
+#     not available here) with the host as target, give a .config with the
+#     chosen options, an agent built with them and the files installed;
+#   - the systemd unit passes `systemd-analyze verify`, and its capability
+#     bounding set is enough to run the agent (and less is not);
+#   - S99edgetrace, run by busybox sh with only busybox applets on PATH,
+#     starts, reports and stops a real agent, and mounts tracefs and bpffs
+#     when they are missing.
+. "$(dirname "$0")/lib.sh"
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BR=$TOP/board/buildroot
+MK=$BR/package/edgetrace/edgetrace.mk
+RECIPE=$TOP/board/yocto/meta-edgetrace/recipes-support/edgetrace/edgetrace_git.bb
+COMMON=$TOP/board/common
+PYTHON=${PYTHON:-/usr/bin/python3}
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory "$@"; }
+
+# ------------------------------------------------ a stand-in for Buildroot
+# Just what edgetrace.mk uses: the package infrastructure's variables and
+# macros, the .config values (br.config), and one rule per step, where
+# $(@D) is the package's build directory as in Buildroot.
+cat >"$T/br.mk" <<'EOF'
+qstrip = $(strip $(subst ",,$(1)))
+generic-package =
+KCONFIG_ENABLE_OPT =
+INSTALL = install
+include $(BRCONFIG)
+include $(MK)
+print-%: ; @echo '$($*)'
+$(B)/.configured: ; $(EDGETRACE_CONFIGURE_CMDS)
+$(B)/.built: ; $(EDGETRACE_BUILD_CMDS)
+$(B)/.installed: ; $(EDGETRACE_INSTALL_TARGET_CMDS)
+	$(EDGETRACE_INSTALL_INIT_SYSV)
+	$(EDGETRACE_INSTALL_INIT_SYSTEMD)
+EOF
+brmk() {
+	mk -f "$T/br.mk" MK="$MK" BRCONFIG="$T/br.config" B="$T/br-build" \
+		BR2_EXTERNAL_EDGETRACE_PATH="$BR" "$@"
+}
+: >"$T/br.config"
+
+# ---------------------------------------------- options and Kconfig symbols
+cat >"$T/br.config" <<'EOF'
+BR2_PACKAGE_EDGETRACE=y
+EOF
+for v in KCONFIG_BOOLS KCONFIG_INTS PACKAGE_OPTIONS DEPENDENCIES SITE; do
+	brmk "print-EDGETRACE_$v" >"$T/mk.$v" 2>"$T/mk.err" ||
+		fail mk_parses "make cannot read edgetrace.mk: $(cat "$T/mk.err")"
+done
+check mk_site_is_this_tree test "$(cat "$T/mk.SITE")" = "$TOP"
+
+TEST_NAME=$TEST_NAME TOP=$TOP BR=$BR RECIPE=$RECIPE WORK=$T \
+	BOOLS="$(cat "$T/mk.KCONFIG_BOOLS")" INTS="$(cat "$T/mk.KCONFIG_INTS")" \
+	OWN="$(cat "$T/mk.PACKAGE_OPTIONS")" "$PYTHON" - <<'EOF'
+import os, re, kconfiglib
+
+name, top, br_dir, work = (os.environ[v] for v in ("TEST_NAME", "TOP", "BR", "WORK"))
+def check(test, ok, why):
+    print(f"PASS {name}.{test}" if ok else f"FAIL {name}.{test}: {why}")
+
+def active_range(sym):
+    for lo, hi, cond in sym.ranges:
+        if kconfiglib.expr_value(cond):
+            return (lo.str_value, hi.str_value)
+
+def edgetrace_kconfig(arch):
+    k = kconfiglib.Kconfig(os.path.join(top, "Kconfig"), warn=False)
+    k.syms["ARCH_" + arch].set_value(2)
+    return k
+
+# Buildroot's package Config.in under the symbols of a Buildroot config
+# that can have it (glibc, threads, ...) for a 64-bit or a 32-bit board.
+def buildroot_kconfig(arch_syms):
+    y = ["BR2_PACKAGE_LLVM_ARCH_SUPPORTS", "BR2_HOST_GCC_AT_LEAST_7",
+         "BR2_TOOLCHAIN_HAS_SYNC_4", "BR2_USE_WCHAR", "BR2_TOOLCHAIN_HAS_THREADS",
+         "BR2_TOOLCHAIN_HEADERS_AT_LEAST_4_13", "BR2_TOOLCHAIN_USES_GLIBC"]
+    stub = os.path.join(work, "br-stub.in")
+    with open(stub, "w") as f:
+        f.write('mainmenu "stub"\n')
+        for s in y + arch_syms:
+            f.write(f"config {s}\n\tdef_bool y\n")
+        for s in ("BR2_aarch64", "BR2_arm", "BR2_ARM_CPU_ARMV7A", "BR2_riscv",
+                  "BR2_x86_64", "BR2_ARCH_IS_64", "BR2_STATIC_LIBS",
+                  "BR2_SHARED_STATIC_LIBS", "BR2_TOOLCHAIN_USES_UCLIBC"):
+            if s not in arch_syms:
+                f.write(f"config {s}\n\tbool\n")
+        f.write(f'source "{br_dir}/package/edgetrace/Config.in"\n')
+    k = kconfiglib.Kconfig(stub, warn=False)
+    k.syms["BR2_PACKAGE_EDGETRACE"].set_value(2)
+    return k
+
+bools, ints, own = (os.environ[v].split() for v in ("BOOLS", "INTS", "OWN"))
+P = "BR2_PACKAGE_EDGETRACE_"
+br = buildroot_kconfig(["BR2_x86_64", "BR2_ARCH_IS_64"])
+et = edgetrace_kconfig("X86_64")
+check("br_package_selectable", br.syms["BR2_PACKAGE_EDGETRACE"].tri_value == 2,
+      "BR2_PACKAGE_EDGETRACE cannot be enabled on a glibc x86_64 config")
+options = sorted(s for s in br.syms if s.startswith(P) and
+                 br.syms[s].nodes and s != P + "ARCH_SUPPORTS")
+
+bad = [o for o in options if o[len(P):] not in bools + ints + own]
+check("br_options_all_mapped", not bad and options,
+      f"Config.in options that edgetrace.mk does not map: {bad}")
+bad = [o for o in bools + ints + own if P + o not in options]
+check("br_mapped_options_exist", not bad,
+      f"edgetrace.mk maps options that Config.in lacks: {bad}")
+for kind, names, t in (("bool", bools, kconfiglib.BOOL),
+                       ("int", ints, kconfiglib.INT)):
+    missing = [n for n in names if n not in et.syms or not et.syms[n].nodes]
+    check(f"br_{kind}_symbols_in_kconfig", not missing and names,
+          f"not symbols of the top-level Kconfig: {missing}")
+    wrong = [n for n in names if n not in missing and
+             (et.syms[n].orig_type != t or br.syms[P + n].orig_type != t)]
+    check(f"br_{kind}_types_match", not wrong, f"not both {kind}: {wrong}")
+
+# the same defaults and ranges as edgetrace's Kconfig, 64- and 32-bit
+for case, br_arch, et_arch in (("64bit", ["BR2_x86_64", "BR2_ARCH_IS_64"], "X86_64"),
+                               ("32bit", ["BR2_arm", "BR2_ARM_CPU_ARMV7A"], "ARMV7")):
+    br, et = buildroot_kconfig(br_arch), edgetrace_kconfig(et_arch)
+    diff = [f"{n}: Buildroot {br.syms[P + n].str_value}, Kconfig "
+            f"{et.syms[n].str_value}" for n in bools + ints if n in et.syms and
+            br.syms[P + n].str_value != et.syms[n].str_value]
+    check(f"br_defaults_match_{case}", not diff, f"{diff}")
+    diff = [f"{n}: {active_range(br.syms[P + n])} != {active_range(et.syms[n])}"
+            for n in ints if n in et.syms and
+            active_range(br.syms[P + n]) != active_range(et.syms[n])]
+    check(f"br_ranges_match_{case}", not diff, f"{diff}")
+
+et = edgetrace_kconfig("X86_64")
+text = open(os.environ["RECIPE"]).read()
+pc = re.findall(r'^PACKAGECONFIG\[(\w+)\]\s*=\s*"([^"]*)"', text, re.M)
+bad = []
+for feat, flags in pc:
+    f = flags.split(",")
+    sym = f[0].split("=")[0]
+    if len(f) < 2 or f[0] != sym + "=y" or f[1] != sym + "=n":
+        bad.append(f"{feat}: '{flags}' is not 'SYM=y,SYM=n'")
+    elif sym not in et.syms or et.syms[sym].orig_type != kconfiglib.BOOL:
+        bad.append(f"{feat}: {sym} is not a bool of the top-level Kconfig")
+check("yocto_packageconfig_symbols", pc and not bad, f"{bad}")
+m = re.search(r'^PACKAGECONFIG\s*\?\?=\s*"([^"]*)"', text, re.M)
+on = sorted(m.group(1).split()) if m else None
+want = sorted(feat for feat, flags in pc
+              if et.syms.get(flags.split("=")[0]) is not None and
+              et.syms[flags.split("=")[0]].str_value == "y")
+check("yocto_packageconfig_defaults_match", on == want,
+      f"default PACKAGECONFIG {on}, Kconfig defaults {want}")
+EOF
+
+# ------------------------------------------------------------ dependencies
+deps=" $(cat "$T/mk.DEPENDENCIES") "
+missing=
+for d in libbpf lmdb mbedtls zlib host-clang host-llvm host-bpftool; do
+	[[ $deps == *" $d "* ]] || missing="$missing $d"
+done
+if [ -z "$missing" ]; then pass br_dependencies
+else fail br_dependencies "EDGETRACE_DEPENDENCIES lacks:$missing"; fi
+missing=
+for s in LIBBPF LMDB MBEDTLS ZLIB; do
+	grep -q "^[[:space:]]*select BR2_PACKAGE_$s\$" "$BR/package/edgetrace/Config.in" ||
+		missing="$missing $s"
+done
+if [ -z "$missing" ]; then pass br_config_selects_dependencies
+else fail br_config_selects_dependencies "Config.in does not select:$missing"; fi
+recipe_deps=" $(sed -n '/^DEPENDS *+*=/,/[^\\]$/p' "$RECIPE" | tr -d '\\"' |
+	sed 's/^DEPENDS *+*=//' | tr '\n\t' '  ') "
+missing=
+for d in libbpf lmdb mbedtls zlib clang-native bpftool-native; do
+	[[ $recipe_deps == *" $d "* ]] || missing="$missing $d"
+done
+if [ -z "$missing" ]; then pass yocto_depends
+else fail yocto_depends "the recipe's DEPENDS lacks:$missing"; fi
+check yocto_inherits_init grep -Eq '^inherit .*systemd.*update-rc\.d' "$RECIPE"
+check br_external_name grep -qx 'name: EDGETRACE' "$BR/external.desc"
+check br_defconfig_enables grep -qx 'BR2_PACKAGE_EDGETRACE=y' \
+	"$BR/configs/qemu_aarch64_virt_edgetrace_defconfig"
+
+# ---------------------------------------- edgetrace.mk's build, for real
+# The host as target: edgetrace's own x86_64 musl prefix is the staging
+# directory (static libraries), the host's clang, bpftool and kconfiglib
+# are host-clang, host-bpftool and host-python-kconfiglib.
+prefix=${EDGETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgetrace}/x86_64-linux-musl
+mkdir -p "$T/staging" "$T/host/bin" "$T/host/sbin" "$T/br-build" "$T/target"
+ln -s "$prefix" "$T/staging/usr"
+ln -s "$PYTHON" "$T/host/bin/python3"
+ln -s "$(command -v clang)" "$T/host/bin/clang"
+ln -s "$(command -v bpftool)" "$T/host/sbin/bpftool"
+echo 'CONFIG_PROC_TABLE_SIZE=512' >"$T/fragment"
+cat >"$T/br.config" <<EOF
+BR2_x86_64=y
+BR2_PACKAGE_EDGETRACE=y
+BR2_PACKAGE_EDGETRACE_PROBE_EXEC=y
+BR2_PACKAGE_EDGETRACE_PROBE_FORK=y
+BR2_PACKAGE_EDGETRACE_PROBE_EXIT=y
+BR2_PACKAGE_EDGETRACE_PROBE_FILE=y
+BR2_PACKAGE_EDGETRACE_SPOOL_MAP_SIZE_MIB=32
+BR2_PACKAGE_EDGETRACE_SPOOL_SYNC_MS=500
+BR2_PACKAGE_EDGETRACE_BPF_MAP_BUDGET_KIB=2048
+BR2_PACKAGE_EDGETRACE_RINGBUF_SIZE_KIB=512
+BR2_PACKAGE_EDGETRACE_STATIC=y
+BR2_PACKAGE_EDGETRACE_CONFIG_FRAGMENT="$T/fragment"
+STAGING_DIR=$T/staging
+HOST_DIR=$T/host
+TARGET_DIR=$T/target
+TARGET_CC=$prefix/bin/musl-gcc
+TARGET_CROSS=
+TARGET_CFLAGS=-D_LARGEFILE_SOURCE -D_LARGEFILE64_SOURCE -D_FILE_OFFSET_BITS=64 -Os -g0 -D_FORTIFY_SOURCE=1
+TARGET_LDFLAGS=
+TARGET_MAKE_ENV=PATH=$T/host/bin:$T/host/sbin:$PATH
+EOF
+# the package's source: the tree without its build/ (rsync in Buildroot)
+tar -C "$TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$T/br-build" -xf -
+# were the Makefile to build its own libraries, it would do it here
+export EDGETRACE_CACHE=$T/no-cache
+cfg=$T/br-build/build/buildroot/.config
+if brmk "$T/br-build/.configured" >"$T/br-configure.log" 2>&1; then
+	pass br_configure
+	check br_config_arch grep -qx 'CONFIG_ARCH_X86_64=y' "$cfg"
+	check br_config_bool_on grep -qx 'CONFIG_PROBE_FILE=y' "$cfg"
+	check br_config_bool_off grep -qx '# CONFIG_PROBE_MODULE is not set' "$cfg"
+	check br_config_int grep -qx 'CONFIG_SPOOL_MAP_SIZE_MIB=32' "$cfg"
+	check br_config_int_2 grep -qx 'CONFIG_RINGBUF_SIZE_KIB=512' "$cfg"
+	check br_config_fragment grep -qx 'CONFIG_PROC_TABLE_SIZE=512' "$cfg"
+else
+	fail br_configure "$(tail -5 "$T/br-configure.log")"
+fi
+bin=$T/br-build/build/buildroot/edgetrace
+if brmk "$T/br-build/.built" >"$T/br-build.log" 2>&1; then
+	pass br_build
+	check br_build_compiled_here grep -q 'LD      build/buildroot/edgetrace' "$T/br-build.log"
+	check br_build_static grep -q 'statically linked' <<<"$(file -b "$bin")"
+	check br_build_no_own_toolchain test ! -e "$T/no-cache"
+	ver=$("$bin" --version 2>&1)
+	check br_build_has_file_probe grep -q 'probes: .*\bfile\b' <<<"$ver"
+	check br_build_lacks_module_probe test -z "$(grep -o '\bmodule\b' <<<"$ver")"
+else
+	fail br_build "$(tail -5 "$T/br-build.log")"
+fi
+if brmk "$T/br-build/.installed" >"$T/br-install.log" 2>&1; then
+	check br_install_agent test -x "$T/target/usr/sbin/edgetrace"
+	check br_install_sysv test -x "$T/target/etc/init.d/S99edgetrace"
+	check br_install_systemd test -f "$T/target/usr/lib/systemd/system/edgetrace.service"
+	check br_install_defaults test -f "$T/target/etc/default/edgetrace"
+else
+	fail br_install "$(tail -5 "$T/br-install.log")"
+fi
+unset EDGETRACE_CACHE
+
+# ------------------------------------------------------------ systemd unit
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/unit"
+	sed "s|/usr/sbin/edgetrace|$EDGETRACE|" "$COMMON/edgetrace.service" \
+		>"$T/unit/edgetrace.service"
+	rc=0
+	systemd-analyze verify "$T/unit/edgetrace.service" >"$T/verify" 2>&1 || rc=$?
+	check unit_verify_ok test "$rc" -eq 0
+	if grep -q 'edgetrace.service' "$T/verify"; then
+		fail unit_verify_silent "$(grep 'edgetrace.service' "$T/verify" | head -3)"
+	else pass unit_verify_silent; fi
+	# the hardening score, where this systemd can compute it offline
+	if systemd-analyze security --offline=true "$T/unit/edgetrace.service" \
+		>"$T/security" 2>&1; then
+		score=$(sed -n 's/.*Overall exposure level for edgetrace.service: \([0-9.]*\).*/\1/p' "$T/security")
+		check unit_exposure_below_5 awk -v s="$score" 'BEGIN { exit !(s != "" && s < 5.0) }'
+	fi
+else
+	echo "SKIP $TEST_NAME.unit_verify: systemd-analyze is missing (apt-get install systemd)"
+fi
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$COMMON/edgetrace.service" |
+	tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_\(.*\)/+\1/p' | paste -sd,)
+# run SET: the agent with only the capabilities in SET; 0 if it captured
+run_with_caps() {
+	local out=$T/caps-$1
+	setpriv --bounding-set="-all,$1" -- "$EDGETRACE" run --spool "$T/caps-spool" \
+		>/dev/null 2>"$out" &
+	local pid=$! i
+	for i in $(seq 1 100); do
+		grep -q '^edgetrace: capturing' "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	grep -q '^edgetrace: capturing' "$out"
+}
+check unit_capabilities_suffice run_with_caps "$caps"
+check unit_fewer_capabilities_fail eval '! run_with_caps "${caps/+bpf,/}"'
+
+# ------------------------------------------------- S99edgetrace, busybox
+busybox=$(command -v busybox)
+if [ -z "$busybox" ]; then
+	fail s99 "busybox is missing: apt-get install busybox-static"
+	exit 0
+fi
+mkdir -p "$T/bb"
+for a in $("$busybox" --list); do ln -s "$busybox" "$T/bb/$a"; done
+cat >"$T/defaults" <<EOF
+DAEMON=$EDGETRACE
+PIDFILE=$T/run/edgetrace.pid
+LOGFILE=$T/log/edgetrace.log
+EDGETRACE_SPOOL=$T/s99/spool
+EOF
+s99() {
+	env -i PATH="$T/bb" EDGETRACE_DEFAULTS="$T/defaults" \
+		"$T/bb/sh" "$COMMON/S99edgetrace" "$@"
+}
+# live PID: running and not a zombie (this machine's init may not reap)
+live() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
+
+s99 start >"$T/start.out" 2>&1
+check s99_start_ok grep -q '^Starting edgetrace: OK' "$T/start.out"
+pid=$(cat "$T/run/edgetrace.pid" 2>/dev/null)
+check s99_pidfile_is_agent test "$(readlink "/proc/$pid/exe")" = "$EDGETRACE"
+rc=0; s99 status >"$T/status.out" 2>&1 || rc=$?
+check s99_status_running test "$rc" -eq 0
+check s99_status_says_running grep -q "edgetrace is running (pid $pid)" "$T/status.out"
+s99 start >"$T/start2.out" 2>&1
+check s99_start_twice_keeps_one grep -q "already running (pid $pid)" "$T/start2.out"
+sh -c 'exit 0'	# an exec for the spool
+s99 stop >"$T/stop.out" 2>&1
+check s99_stop_ok grep -q '^Stopping edgetrace: OK' "$T/stop.out"
+check s99_no_process_left eval '! live "$pid"'
+check s99_pidfile_removed test ! -e "$T/run/edgetrace.pid"
+check s99_agent_stopped_cleanly grep -q '^edgetrace: stopped: ' "$T/log/edgetrace.log"
+check s99_spool_has_records test -n "$("$EDGETRACE" query --spool "$T/s99/spool" 2>/dev/null | head -1)"
+rc=0; s99 status >"$T/status2.out" 2>&1 || rc=$?
+check s99_status_stopped test "$rc" -eq 3
+
+# a start that fails says why and leaves no pid file
+echo 'EDGETRACE_ARGS=--no-such-option' >>"$T/defaults"
+rc=0; s99 start >"$T/bad.out" 2>&1 || rc=$?
+check s99_failed_start_fails test "$rc" -ne 0
+check s99_failed_start_says_why grep -q "unknown option '--no-such-option'" "$T/bad.out"
+check s99_failed_start_no_pidfile test ! -e "$T/run/edgetrace.pid"
+sed -i '/^EDGETRACE_ARGS=/d' "$T/defaults"
+
+# tracefs and bpffs absent (a private mount namespace): start mounts them
+unshare -m --propagation private bash -c '
+	umount /sys/kernel/tracing /sys/fs/bpf 2>/dev/null
+	grep -Eq " /sys/kernel/tracing tracefs | /sys/fs/bpf bpf " /proc/mounts &&
+		{ echo "could not unmount"; exit 1; }
+	env -i PATH="$0/bb" EDGETRACE_DEFAULTS="$0/defaults" "$0/bb/sh" "$1" start
+	grep -q " /sys/kernel/tracing tracefs " /proc/mounts && echo "MOUNTED tracefs"
+	grep -q " /sys/fs/bpf bpf " /proc/mounts && echo "MOUNTED bpffs"
+	env -i PATH="$0/bb" EDGETRACE_DEFAULTS="$0/defaults" "$0/bb/sh" "$1" stop
+' "$T" "$COMMON/S99edgetrace" >"$T/mount.out" 2>&1
+check s99_mounts_tracefs grep -q '^MOUNTED tracefs' "$T/mount.out"
+check s99_mounts_bpffs grep -q '^MOUNTED bpffs' "$T/mount.out"
+check s99_starts_after_mounting grep -q '^Starting edgetrace: OK' "$T/mount.out"
+check s99_namespace_run_stopped test ! -e "$T/run/edgetrace.pid"
