@@ -63,11 +63,19 @@ all:
 	$(Q)echo $* > build/.board
 	@echo "  CONFIG  build/$*/.config (from board/$@)"
 
-$(CONFIG):
-	$(Q)test -f board/$(BOARD)_defconfig || { echo "no such board: board/$(BOARD)_defconfig" >&2; exit 2; }
-	$(Q)mkdir -p $(O)
-	$(Q)$(KCONFIG_ENV) $(PYTHON) -m defconfig --kconfig Kconfig board/$(BOARD)_defconfig >/dev/null
-	@echo "  CONFIG  $@ (from board/$(BOARD)_defconfig)"
+# A .config older than Kconfig gets the defaults of the symbols added since
+# (olddefconfig keeps every choice it holds), as the kernel's syncconfig
+# does: the Makefile reads .config, and must agree with autoconf.h.
+$(CONFIG): Kconfig
+	$(Q)if [ -f $@ ]; then \
+		$(KCONFIG_ENV) $(PYTHON) -m olddefconfig Kconfig >/dev/null && touch $@ && \
+		echo "  CONFIG  $@ (updated to Kconfig)"; \
+	else \
+		test -f board/$(BOARD)_defconfig || { echo "no such board: board/$(BOARD)_defconfig" >&2; exit 2; }; \
+		mkdir -p $(O) && \
+		$(KCONFIG_ENV) $(PYTHON) -m defconfig --kconfig Kconfig board/$(BOARD)_defconfig >/dev/null && \
+		echo "  CONFIG  $@ (from board/$(BOARD)_defconfig)"; \
+	fi
 
 menuconfig: $(CONFIG)
 	$(Q)$(KCONFIG_ENV) $(PYTHON) -m menuconfig Kconfig
@@ -169,10 +177,16 @@ CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
 	core/export.c core/output_io.c core/watch.c core/armor.c
-AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
+# Sealed batches: keygen, export --format sealed, decode.
+UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
+CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
+UPLINK_SRCS := $(UPLINK_SRCS-y)
+CORE_SRCS += $(CORE_SRCS-y)
+AGENT_SRCS := $(STORAGE_SRCS) $(UPLINK_SRCS) $(CORE_SRCS)
+AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(AGENT_SRCS))
 
 WARN := -Wall -Wextra -Werror
-INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Ibpf
+INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Iuplink -Ibpf
 TARGET_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -ffunction-sections \
 	-fdata-sections $(INCS) -isystem $(DEPS)/include -MMD -MP
 TARGET_LDFLAGS := -static -Wl,--gc-sections
@@ -202,6 +216,8 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 comma := ,
 UNIT_TESTS := record spool powercut output event proctable container filter \
 	watch
+UNIT_TESTS-$(CONFIG_UPLINK_SEAL) += seal
+UNIT_TESTS += $(UNIT_TESTS-y)
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
 UNIT_DEPS-powercut := storage/record.c storage/spool.c
@@ -214,23 +230,29 @@ UNIT_DEPS-proctable := core/proctable.c
 UNIT_DEPS-container := core/container.c
 UNIT_DEPS-filter := storage/record.c core/filter.c core/output.c \
 	core/output_io.c
+UNIT_DEPS-seal := uplink/seal.c
+# Libraries a test needs besides LMDB, from the target's or the host's prefix.
+UNIT_LIBS-seal := libmbedcrypto.a libz.a
+UNIT_HDRS := $(wildcard storage/*.h core/*.h uplink/*.h bpf/*.h)
 
 .SECONDEXPANSION:
 # The target build: the same compiler and flags as the agent.
-$(O)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wildcard storage/*.h core/*.h bpf/*.h) $(GEN)/autoconf.h $(DEPS)/.stamp
+$(O)/tests/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(UNIT_HDRS) $(GEN)/autoconf.h $(DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(T_CC) $(filter-out -MMD -MP,$(TARGET_CFLAGS)) -Itests/unit -static -o $@ $< \
-		$(UNIT_DEPS-$*) $(DEPS)/lib/liblmdb.a $(UNIT_LDFLAGS-$*)
+		$(UNIT_DEPS-$*) $(addprefix $(DEPS)/lib/,$(UNIT_LIBS-$*)) \
+		$(DEPS)/lib/liblmdb.a $(UNIT_LDFLAGS-$*)
 
 # The host sanitizer build: glibc, ASan + UBSan, every error fatal.
 ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
 	-isystem $(HOST_DEPS)/include -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-$(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(wildcard storage/*.h core/*.h bpf/*.h) $(GEN)/autoconf.h $(HOST_DEPS)/.stamp
+$(O)/asan/test_%: tests/unit/test_%.c $$(UNIT_DEPS-$$*) tests/unit/check.h $(UNIT_HDRS) $(GEN)/autoconf.h $(HOST_DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@ (ASan+UBSan)"
 	$(Q)gcc $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(UNIT_DEPS-$*) \
+		$(addprefix $(HOST_DEPS)/lib/,$(UNIT_LIBS-$*)) \
 		$(HOST_DEPS)/lib/liblmdb.a -lpthread $(UNIT_LDFLAGS-$*)
 
 # Workload tools for the integration tests and benchmarks (host only):
@@ -246,7 +268,7 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 
 # The agent itself under ASan + UBSan (host only): the integration tests
 # run against it too.
-ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(STORAGE_SRCS) $(CORE_SRCS))
+ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(AGENT_SRCS))
 HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a libmbedcrypto.a)
 
 $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp

@@ -30,6 +30,33 @@ int et_cmd_status(int argc, char **argv);
 int et_cmd_export(int argc, char **argv);
 int et_cmd_import(int argc, char **argv);
 
+#ifdef CONFIG_UPLINK_SEAL
+/* Sealed batches (sealed.c; uplink/seal.h, docs/sealed-format.md). */
+int et_cmd_keygen(int argc, char **argv);
+int et_cmd_decode(int argc, char **argv);
+
+/*
+ * export --format sealed: records batched and sealed as they come, a
+ * batch cut at @batch_records records or ET_SEALED_EXPORT_BYTES of
+ * records, whichever comes first. et_sealed_out_new loads the keys and
+ * reports what is wrong with them (then NULL); add and flush return -1
+ * when sealing or the write failed.
+ */
+#define ET_SEALED_EXPORT_BYTES	(1024 * 1024)
+#define ET_SEALED_EXPORT_RECORDS 4096	/* default --batch-records */
+struct et_sealed_out;
+struct et_sealed_out *et_sealed_out_new(const char *fleet_pub,
+					const char *device_key,
+					const char *device_id,
+					uint32_t batch_records);
+int et_sealed_out_add(struct et_sealed_out *so, uint64_t seq,
+		      const uint8_t *rec, size_t len, FILE *f);
+int et_sealed_out_flush(struct et_sealed_out *so, FILE *f);
+/* "sealed N records in N batches ..." on stderr. */
+void et_sealed_out_report(const struct et_sealed_out *so);
+void et_sealed_out_free(struct et_sealed_out *so);
+#endif
+
 /* A capture file to read ("-": stdin), or NULL after saying why. */
 FILE *et_capture_open(const char *path);
 void et_capture_close(FILE *f);

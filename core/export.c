@@ -7,7 +7,10 @@
  * with their sequence numbers and a CRC, which `query --file` and `run
  * --replay` read back. jsonl writes the JSON lines of `query --json`.
  * armor writes checksummed text lines for a serial console (armor.c),
- * which `edgetrace import` turns back into a capture file.
+ * which `edgetrace import` turns back into a capture file. sealed
+ * (CONFIG_UPLINK_SEAL) writes the records in sealed batches (sealed.c,
+ * docs/sealed-format.md), which only the fleet's private key opens, for
+ * `edgetrace decode`.
  * The spool is read in short read transactions (et_spool_foreach), so a
  * long export does not hold LMDB's freed pages from the agent.
  *
@@ -27,10 +30,36 @@
 
 #include "core.h"
 
+#ifdef CONFIG_UPLINK_SEAL
+#include "seal.h"
+
+#define SEALED_FORMAT	"|sealed"
+#define FORMATS		"raw, jsonl, armor or sealed"
+#define SEALED_USAGE							\
+"                        [--fleet-pub F --device-key F [--device-id ID]]\n" \
+"                        [--batch-records N]\n"
+#define SEALED_HELP							\
+"                  sealed: batches compressed, encrypted for the fleet\n" \
+"                  and signed by the device (docs/sealed-format.md), for\n" \
+"                  'edgetrace decode' on a machine with the fleet's key\n" \
+"  --fleet-pub F   sealed: the fleet's public key (fleet.pub)\n"	\
+"  --device-key F  sealed: the device's private key (device.key)\n"	\
+"  --device-id ID  sealed: the device id in each batch (default: the\n" \
+"                  device key's id, 32 hex digits)\n"			\
+"  --batch-records N  sealed: at most N records a batch (default 4096;\n" \
+"                  a batch also ends before 1 MiB of records)\n"
+#else
+#define SEALED_FORMAT	""
+#define FORMATS		"raw, jsonl or armor"
+#define SEALED_USAGE	""
+#define SEALED_HELP	""
+#endif
+
 static const char export_usage[] =
 "usage: edgetrace export [--spool DIR] [--since T] [--from-seq N]\n"
 "                        [--to-seq N] [--seqs LIST] [--cursor NAME]\n"
-"                        [--format raw|jsonl|armor]\n"
+"                        [--format raw|jsonl|armor" SEALED_FORMAT "]\n"
+SEALED_USAGE
 "\n"
 "Write the spool's records to standard output, oldest first.\n"
 "\n"
@@ -52,6 +81,7 @@ static const char export_usage[] =
 "                  armor: checksummed text lines for a serial console,\n"
 "                  which 'edgetrace import' turns back into a capture file,\n"
 "                  listing the sequence numbers that did not arrive\n"
+SEALED_HELP
 "  -h, --help      show this help\n"
 "\n"
 "With --since, an armored export sends every record from the first event\n"
@@ -107,7 +137,7 @@ void et_capture_close(FILE *f)
 	}
 }
 
-enum export_format { FMT_RAW, FMT_JSONL, FMT_ARMOR };
+enum export_format { FMT_RAW, FMT_JSONL, FMT_ARMOR, FMT_SEALED };
 
 struct export_state {
 	enum export_format fmt;
@@ -120,6 +150,9 @@ struct export_state {
 	int major;		/* a record of a newer format stopped it */
 	struct et_armor ar;
 	struct et_progress pg;
+#ifdef CONFIG_UPLINK_SEAL
+	struct et_sealed_out *so;
+#endif
 };
 
 static int export_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
@@ -153,6 +186,10 @@ static int export_one(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
 						  seq, x->to))
 			return -1;
 		return et_armor_record(&x->ar, seq, rec, len) ? -1 : 0;
+#ifdef CONFIG_UPLINK_SEAL
+	case FMT_SEALED:
+		return et_sealed_out_add(x->so, seq, rec, len, stdout) ? -1 : 0;
+#endif
 	default:
 		return et_capture_write(stdout, seq, rec, len) ? -1 : 0;
 	}
@@ -183,7 +220,8 @@ static int export_range(struct et_spool *sp, struct export_state *x,
 
 struct export_args {
 	const char *spool, *since, *format, *seqs, *cursor;
-	uint64_t from, to;
+	const char *fleet_pub, *device_key, *device_id;
+	uint64_t from, to, batch_records;
 };
 
 /* --from-seq and --to-seq: a sequence number. */
@@ -197,6 +235,56 @@ static int parse_seq(const char *opt, const char *s, uint64_t *v)
 		return -et_usage_error("export", "%s '%s' is not a sequence "
 				       "number", opt, s);
 	return 0;
+}
+
+#ifdef CONFIG_UPLINK_SEAL
+/* The keys go with the sealed format, and it needs them. */
+static int check_sealed_args(struct export_args *ea)
+{
+	const char *opt = ea->fleet_pub ? "--fleet-pub" :
+			  ea->device_key ? "--device-key" :
+			  ea->device_id ? "--device-id" :
+			  ea->batch_records ? "--batch-records" : NULL;
+
+	if (strcmp(ea->format, "sealed")) {
+		if (opt)
+			return -et_usage_error("export", "%s is for --format "
+					       "sealed", opt);
+		return 0;
+	}
+	if (!ea->fleet_pub || !ea->device_key)
+		return -et_usage_error("export", "--format sealed needs "
+				       "--fleet-pub (the fleet's public key) "
+				       "and --device-key (this device's "
+				       "private key)");
+	if (ea->device_id && !et_seal_device_id_ok(ea->device_id))
+		return -et_usage_error("export", "--device-id '%s' is not 1 to "
+				       "%d of A-Z a-z 0-9 . _ : @ -",
+				       ea->device_id, ET_SEAL_DEVICE_ID_MAX);
+	if (!ea->batch_records)
+		ea->batch_records = ET_SEALED_EXPORT_RECORDS;
+	return 0;
+}
+#else
+static int check_sealed_args(struct export_args *ea)
+{
+	if (!strcmp(ea->format, "sealed"))
+		return -et_usage_error("export", "this edgetrace is built "
+				       "without sealed batches "
+				       "(CONFIG_UPLINK_SEAL): give raw, jsonl "
+				       "or armor");
+	return 0;
+}
+#endif
+
+/* --batch-records: 1 to 1000000. */
+static int parse_count(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *end || end == s || *s == '-' || errno || !*v || *v > 1000000;
 }
 
 static int check_export_args(struct export_args *ea)
@@ -213,12 +301,16 @@ static int check_export_args(struct export_args *ea)
 				       "before --from-seq %" PRIu64, ea->to,
 				       ea->from);
 	if (strcmp(ea->format, "raw") && strcmp(ea->format, "jsonl") &&
-	    strcmp(ea->format, "armor"))
+	    strcmp(ea->format, "armor") && strcmp(ea->format, "sealed"))
 		return -et_usage_error("export", "unknown format '%s': give "
-				       "raw, jsonl or armor", ea->format);
-	if (!strcmp(ea->format, "raw") && isatty(STDOUT_FILENO))
-		return -et_usage_error("export", "raw output is binary: "
-				       "redirect it to a file or a pipe");
+				       FORMATS, ea->format);
+	if (check_sealed_args(ea))
+		return -ET_EXIT_USAGE;
+	if ((!strcmp(ea->format, "raw") || !strcmp(ea->format, "sealed")) &&
+	    isatty(STDOUT_FILENO))
+		return -et_usage_error("export", "%s output is binary: "
+				       "redirect it to a file or a pipe",
+				       ea->format);
 	return 0;
 }
 
@@ -232,6 +324,12 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		{ "seqs", required_argument, NULL, 'q' },
 		{ "cursor", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'F' },
+#ifdef CONFIG_UPLINK_SEAL
+		{ "fleet-pub", required_argument, NULL, 'P' },
+		{ "device-key", required_argument, NULL, 'K' },
+		{ "device-id", required_argument, NULL, 'I' },
+		{ "batch-records", required_argument, NULL, 'B' },
+#endif
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -245,6 +343,16 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 		case 'F': ea->format = optarg; break;
 		case 'q': ea->seqs = optarg; break;
 		case 'c': ea->cursor = optarg; break;
+		case 'P': ea->fleet_pub = optarg; break;
+		case 'K': ea->device_key = optarg; break;
+		case 'I': ea->device_id = optarg; break;
+		case 'B':
+			if (parse_count(optarg, &ea->batch_records))
+				return -et_usage_error("export", "--batch-records "
+						       "'%s' is not a number "
+						       "from 1 to 1000000",
+						       optarg);
+			break;
 		case 'f':
 			if ((rc = parse_seq("--from-seq", optarg, &ea->from)))
 				return rc;
@@ -334,6 +442,10 @@ static int export_all(struct et_spool *sp, struct export_state *x,
 	for (i = 0; i < n && !x->major; i++)
 		if (export_range(sp, x, v[i].first, v[i].last, exact))
 			return -1;
+#ifdef CONFIG_UPLINK_SEAL
+	if (x->fmt == FMT_SEALED && et_sealed_out_flush(x->so, stdout))
+		return -1;
+#endif
 	/* an armored export that had nothing to send says so */
 	if (x->fmt == FMT_ARMOR && !x->ar.sections && !x->major)
 		return et_armor_empty(stdout);
@@ -392,6 +504,40 @@ static int cursor_advance(struct et_spool *sp, const struct export_args *ea,
 	return 0;
 }
 
+#ifdef CONFIG_UPLINK_SEAL
+static int open_sealed(struct export_state *x, const struct export_args *ea)
+{
+	if (x->fmt != FMT_SEALED)
+		return 0;
+	x->so = et_sealed_out_new(ea->fleet_pub, ea->device_key,
+				  ea->device_id, (uint32_t)ea->batch_records);
+	return x->so ? 0 : -1;
+}
+
+static void close_sealed(struct export_state *x, int done)
+{
+	if (!x->so)
+		return;
+	if (done)
+		et_sealed_out_report(x->so);
+	et_sealed_out_free(x->so);
+	x->so = NULL;
+}
+#else
+static int open_sealed(struct export_state *x, const struct export_args *ea)
+{
+	(void)x;
+	(void)ea;
+	return 0;
+}
+
+static void close_sealed(struct export_state *x, int done)
+{
+	(void)x;
+	(void)done;
+}
+#endif
+
 int et_cmd_export(int argc, char **argv)
 {
 	struct export_args ea = { .spool = ET_DEFAULT_SPOOL, .format = "raw" };
@@ -410,10 +556,17 @@ int et_cmd_export(int argc, char **argv)
 	if ((rc = export_ranges(&ea, &v, &n)))
 		return -rc;
 	x.fmt = !strcmp(ea.format, "jsonl") ? FMT_JSONL :
-		!strcmp(ea.format, "armor") ? FMT_ARMOR : FMT_RAW;
+		!strcmp(ea.format, "armor") ? FMT_ARMOR :
+		!strcmp(ea.format, "sealed") ? FMT_SEALED : FMT_RAW;
+	/* the keys first: nothing is opened or written when they are wrong */
+	if (open_sealed(&x, &ea)) {
+		free(v);
+		return ET_EXIT_ERROR;
+	}
 	sp = open_spool(&ea);
 	if (!sp || cursor_start(sp, &ea, v)) {
 		et_spool_close(sp);
+		close_sealed(&x, 0);
 		free(v);
 		return ET_EXIT_ERROR;
 	}
@@ -433,6 +586,7 @@ int et_cmd_export(int argc, char **argv)
 	if (rc >= 0 && !x.bad && cursor_advance(sp, &ea, &x))
 		rc = -1;
 	et_spool_close(sp);
+	close_sealed(&x, rc >= 0);
 	if (x.last && ea.seqs)
 		fprintf(stderr, "edgetrace: exported %" PRIu64 " records\n",
 			x.records);

@@ -2,7 +2,8 @@
 /*
  * main.c - the edgetrace command line: dispatch to a command.
  *
- * Each command parses its own options (run.c, query.c, export.c, armor.c).
+ * Each command parses its own options (run.c, query.c, export.c, armor.c,
+ * sealed.c).
  * Usage errors exit with 2 and name the bad argument; runtime errors exit
  * with 1 (import: 3 when records are missing).
  */
@@ -25,6 +26,10 @@ static const char usage[] =
 "  status   print the spool's figures         (edgetrace status --help)\n"
 "  export   write the spool to stdout         (edgetrace export --help)\n"
 "  import   armored text back into a capture  (edgetrace import --help)\n"
+#ifdef CONFIG_UPLINK_SEAL
+"  keygen   make fleet or device key pairs    (edgetrace keygen --help)\n"
+"  decode   verify, decrypt sealed batches    (edgetrace decode --help)\n"
+#endif
 "\n"
 "Options:\n"
 "  -h, --help     show this help\n"
@@ -85,6 +90,18 @@ int main(int argc, char **argv)
 		return et_cmd_export(argc - 1, argv + 1);
 	if (!strcmp(cmd, "import"))
 		return et_cmd_import(argc - 1, argv + 1);
+#ifdef CONFIG_UPLINK_SEAL
+	if (!strcmp(cmd, "keygen"))
+		return et_cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "decode"))
+		return et_cmd_decode(argc - 1, argv + 1);
+#else
+	if (!strcmp(cmd, "keygen") || !strcmp(cmd, "decode")) {
+		fprintf(stderr, "edgetrace: '%s' is not in this build: it was "
+			"configured without CONFIG_UPLINK_SEAL\n", cmd);
+		return ET_EXIT_USAGE;
+	}
+#endif
 	fprintf(stderr, "edgetrace: unknown command '%s'\n"
 		"Try 'edgetrace --help' for the list of commands.\n", cmd);
 	return ET_EXIT_USAGE;

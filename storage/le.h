@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * le.h - little-endian integers in byte buffers, for the record, chunk and
- * capture formats (all little-endian on every architecture). Internal to
- * storage/.
+ * capture formats (all little-endian on every architecture), and for the
+ * sealed batch header (uplink/seal.c). Internal to storage/ and uplink/.
  */
 #ifndef EDGETRACE_LE_H
 #define EDGETRACE_LE_H
