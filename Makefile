@@ -176,7 +176,7 @@ STORAGE_SRCS := storage/record.c storage/spool.c storage/capture.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
-	core/export.c core/output_io.c core/watch.c core/armor.c
+	core/export.c core/output_io.c core/watch.c core/armor.c core/config.c
 # Sealed batches: keygen, export --format sealed, decode.
 UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
 CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
@@ -214,7 +214,7 @@ all: $(O)/edgetrace $(O)/edgetrace.stripped
 # ----------------------------------------------------------------- tests
 
 comma := ,
-UNIT_TESTS := record spool powercut output event proctable container filter \
+UNIT_TESTS := record spool powercut output event proctable container filter config \
 	watch
 UNIT_TESTS-$(CONFIG_UPLINK_SEAL) += seal
 UNIT_TESTS += $(UNIT_TESTS-y)
@@ -226,6 +226,7 @@ UNIT_LDFLAGS-powercut := $(addprefix -Wl$(comma)--wrap=,pwrite writev fdatasync 
 UNIT_DEPS-output := storage/record.c core/output.c core/output_io.c
 UNIT_DEPS-event := core/event.c
 UNIT_DEPS-watch := core/watch.c core/event.c
+UNIT_DEPS-config := core/config.c
 UNIT_DEPS-proctable := core/proctable.c
 UNIT_DEPS-container := core/container.c
 UNIT_DEPS-filter := storage/record.c core/filter.c core/output.c \

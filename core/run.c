@@ -29,18 +29,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "core.h"
 #include "edgetrace.h"
 #include "filter.h"
 #include "watch.h"
 
 static const char run_usage[] =
-"usage: edgetrace run [--spool DIR] [--filter EXPR] [--watch EVENTS=PATH]...\n"
-"                     [--file-bytes] [--socket-bytes] [--json] [--replay FILE]\n"
+"usage: edgetrace run [--config FILE] [--spool DIR] [--filter EXPR]\n"
+"                     [--watch EVENTS=PATH]... [--file-bytes] [--socket-bytes]\n"
+"                     [--json] [--replay FILE]\n"
 "\n"
 "Load the probes and record events into the spool until SIGINT or SIGTERM.\n"
 "With --replay, record the events of a capture file instead (no probes).\n"
 "\n"
+"  --config FILE  read settings from FILE: lines 'NAME = VALUE', NAME one\n"
+"                 of the long options below (spool, filter, watch, json,\n"
+"                 file-bytes, socket-bytes; yes or no for the flags);\n"
+"                 the command line wins, and any --watch there replaces\n"
+"                 the file's watches\n"
 "  --spool DIR    spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
 "  --filter EXPR  record (and print) only the events that match EXPR, in\n"
 "                 the language of 'edgetrace query --help'; gap records\n"
@@ -419,30 +426,96 @@ static void check_budget(struct et_probes *p)
 }
 
 struct run_opts {
-	const char *spool, *filter, *replay;
-	int json, file_bytes, socket_bytes;
+	const char *spool, *filter, *replay, *config;
+	int json, file_bytes, socket_bytes;	/* -1: not given */
+	const char **watches;			/* --watch, in order */
+	size_t n_watches;
 };
 
-static int add_watch(struct agent *a, const char *spec)
+/* @where: "" for the command line, "FILE:LINE: " for the config file */
+static int add_watch(struct agent *a, const char *spec, const char *where)
 {
 	char err[256];
 
 #ifndef CONFIG_PROBE_FILE
 	(void)a; (void)err;
-	return -et_usage_error("run", "--watch '%s': this build has no file "
-			       "probe (CONFIG_PROBE_FILE)", spec);
+	return -et_usage_error("run", "%swatch '%s': this build has no file "
+			       "probe (CONFIG_PROBE_FILE)", where, spec);
 #else
 	if (et_watches_add(&a->watches, spec, err, sizeof(err)))
-		return -et_usage_error("run", "bad --watch '%s': %s", spec,
-				       err);
+		return -et_usage_error("run", "%sbad watch '%s': %s", where,
+				       spec, err);
 	return 0;
 #endif
 }
 
-static int parse_run_args(int argc, char **argv, struct run_opts *o,
-			  struct agent *a)
+/* The flags, from the command line or else the config file. */
+static int flag_of(int cli, int cfg)
+{
+	return cli >= 0 ? cli : cfg > 0;
+}
+
+/*
+ * Settings from --config under the command line's: the command line wins,
+ * and its --watch list, when it has one, replaces the file's.
+ */
+static int merge_config(struct run_opts *o, struct agent *a,
+			struct et_config *c)
+{
+	char where[300];
+	int rc;
+
+	if (o->config && et_config_load(c, o->config, where, sizeof(where)))
+		return -et_usage_error("run", "%s", where);
+	if (!o->spool)
+		o->spool = c->spool ? c->spool : ET_DEFAULT_SPOOL;
+	if (!o->filter)
+		o->filter = c->filter;
+	o->json = flag_of(o->json, c->json);
+	o->file_bytes = flag_of(o->file_bytes, c->file_bytes);
+	o->socket_bytes = flag_of(o->socket_bytes, c->socket_bytes);
+	for (size_t i = 0; i < o->n_watches; i++) {
+		rc = add_watch(a, o->watches[i], "");
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; !o->n_watches && i < c->n_watches; i++) {
+		snprintf(where, sizeof(where), "%s:%u: ", c->path,
+			 c->watch_lines[i]);
+		rc = add_watch(a, c->watches[i], where);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* What the merged settings need of this build and of each other. */
+static int check_run_opts(struct run_opts *o, struct agent *a)
+{
+#ifndef CONFIG_PROBE_FILE
+	if (o->file_bytes)
+		return -et_usage_error("run", "file-bytes: this build has no "
+				       "file probe (CONFIG_PROBE_FILE)");
+#endif
+#ifndef CONFIG_PROBE_NET
+	if (o->socket_bytes)
+		return -et_usage_error("run", "socket-bytes: this build has no "
+				       "socket probe (CONFIG_PROBE_NET)");
+#endif
+	if (!*o->spool)
+		return -et_usage_error("run", "--spool needs a directory");
+	if (o->file_bytes && !a->watches.n)
+		return -et_usage_error("run", "--file-bytes counts the files "
+				       "under a --watch: give at least one");
+	if (!a->watches.n && et_watches_default(&a->watches))
+		return -ET_EXIT_ERROR;
+	return 0;
+}
+
+static int parse_run_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -453,36 +526,19 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int c, rc;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': o->config = optarg; break;
 		case 's': o->spool = optarg; break;
 		case 'f': o->filter = optarg; break;
 		case 'r': o->replay = optarg; break;
 		case 'j': o->json = 1; break;
-		case 'b':
-#ifndef CONFIG_PROBE_FILE
-			return -et_usage_error("run", "--file-bytes: this build "
-					       "has no file probe "
-					       "(CONFIG_PROBE_FILE)");
-#endif
-			o->file_bytes = 1;
-			break;
-		case 'B':
-#ifndef CONFIG_PROBE_NET
-			return -et_usage_error("run", "--socket-bytes: this build "
-					       "has no socket probe "
-					       "(CONFIG_PROBE_NET)");
-#endif
-			o->socket_bytes = 1;
-			break;
-		case 'w':
-			rc = add_watch(a, optarg);
-			if (rc)
-				return rc;
-			break;
+		case 'b': o->file_bytes = 1; break;
+		case 'B': o->socket_bytes = 1; break;
+		case 'w': o->watches[o->n_watches++] = optarg; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		case ':':
 			return -et_usage_error("run", "option '%s' needs a "
@@ -495,19 +551,36 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o,
 	if (optind < argc)
 		return -et_usage_error("run", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!*o->spool)
-		return -et_usage_error("run", "--spool needs a directory");
-	if (o->file_bytes && !a->watches.n)
-		return -et_usage_error("run", "--file-bytes counts the files "
-				       "under a --watch: give at least one");
-	if (!a->watches.n && et_watches_default(&a->watches))
-		return -ET_EXIT_ERROR;
 	return 0;
+}
+
+/* Command line, then --config, then what they need: 0, 1 (help) or -exit. */
+static int run_settings(int argc, char **argv, struct run_opts *o,
+			struct agent *a, struct et_config *cfg)
+{
+	int rc;
+
+	o->watches = calloc(argc, sizeof(*o->watches));
+	if (!o->watches) {
+		et_err("out of memory");
+		return -ET_EXIT_ERROR;
+	}
+	rc = parse_run_args(argc, argv, o);
+	if (!rc)
+		rc = merge_config(o, a, cfg);
+	if (!rc)
+		rc = check_run_opts(o, a);
+	free(o->watches);
+	o->watches = NULL;
+	return rc;
 }
 
 int et_cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .spool = ET_DEFAULT_SPOOL };
+	struct run_opts o = { .json = -1, .file_bytes = -1,
+			      .socket_bytes = -1 };
+	struct et_config cfg = { .json = -1, .file_bytes = -1,
+				 .socket_bytes = -1 };
 	struct et_kfilter kf;
 	struct et_probe_opts popts = { .kfilter = &kf };
 	const char *spool_dir, *expr, *replay;
@@ -521,8 +594,9 @@ int et_cmd_run(int argc, char **argv)
 		et_err("out of memory");
 		return ET_EXIT_ERROR;
 	}
-	rc = parse_run_args(argc, argv, &o, &a);
+	rc = run_settings(argc, argv, &o, &a, &cfg);
 	if (rc) {
+		et_config_free(&cfg);
 		et_watches_free(&a.watches);
 		return rc > 0 ? ET_EXIT_OK : -rc;
 	}
@@ -536,6 +610,7 @@ int et_cmd_run(int argc, char **argv)
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
 		et_filter_print_error(stderr, expr, &ferr);
 		et_watches_free(&a.watches);
+		et_config_free(&cfg);
 		return ET_EXIT_USAGE;	/* before the spool: nothing written */
 	}
 	et_spool_defaults(&so);
@@ -544,6 +619,7 @@ int et_cmd_run(int argc, char **argv)
 		et_err("%s", err);
 		et_filter_free(a.filter);
 		et_watches_free(&a.watches);
+		et_config_free(&cfg);
 		return ET_EXIT_ERROR;
 	}
 	if (replay) {
@@ -584,6 +660,7 @@ out_spool:
 		ret = ET_EXIT_ERROR;
 	et_filter_free(a.filter);
 	et_watches_free(&a.watches);
+	et_config_free(&cfg);
 	fflush(stdout);
 	return ret;
 }

@@ -50,3 +50,33 @@ start_agent "$T/spool" || fail sigterm_start "agent did not start"
 stop_agent TERM
 check sigterm_exit_0 test $? -eq 0
 check sigterm_summary grep -q 'stopped:' "$T/agent.err"
+
+# --config: settings from a file, the command line winning; a bad file is
+# refused, naming the file, the line and the setting, before anything
+# is written
+: "${ET_TOOLS:?set ET_TOOLS to the tools directory}"
+"$ET_TOOLS/capgen" -q -n 200 -m every -o "$T/cfg.cap"
+printf '# test\nspool = %s\nfilter = evt.type = exec\n' "$T/cfgspool" >"$T/good.conf"
+"$EDGETRACE" run --config "$T/good.conf" --replay "$T/cfg.cap" 2>"$T/err"
+check config_ran test $? -eq 0
+n_exec=$("$EDGETRACE" query --spool "$T/cfgspool" 'evt.type = exec' | grep -c ' exec ')
+n_all=$("$EDGETRACE" query --spool "$T/cfgspool" 'evt.type != gap' | grep -vc '^SEQ')
+check config_spool_and_filter test "$n_exec" -gt 0 -a "$n_exec" -eq "$n_all"
+"$EDGETRACE" run --config "$T/good.conf" --spool "$T/clispool" --replay "$T/cfg.cap" 2>"$T/err"
+check config_cli_wins test -d "$T/clispool" -a "$("$EDGETRACE" query --spool "$T/clispool" 'evt.type != gap' | grep -vc '^SEQ')" -eq "$n_all"
+printf 'spool = %s/never\nspol = x\n' "$T" >"$T/typo.conf"
+expect config_unknown 2 "typo.conf:2: unknown setting 'spol'" \
+	"$EDGETRACE" run --config "$T/typo.conf"
+printf 'spool = %s/never\njson = maybe\n' "$T" >"$T/bool.conf"
+expect config_bad_flag 2 "bool.conf:2: 'json' takes yes or no, not 'maybe'" \
+	"$EDGETRACE" run --config "$T/bool.conf"
+printf 'spool = %s/never\nfilter = proc.nosuch = 1\n' "$T" >"$T/filter.conf"
+expect config_bad_filter 2 "proc.nosuch" "$EDGETRACE" run --config "$T/filter.conf"
+expect config_missing 2 "cannot read --config $T/nope.conf: No such file" \
+	"$EDGETRACE" run --config "$T/nope.conf" --spool "$T/never"
+check config_errors_wrote_nothing test ! -e "$T/never"
+if ! "$EDGETRACE" --version | grep -qw file; then
+	printf 'spool = %s/never\nwatch = all=/etc\n' "$T" >"$T/watch.conf"
+	expect config_watch_no_probe 2 "watch.conf:2: watch 'all=/etc': this build has no file probe" \
+		"$EDGETRACE" run --config "$T/watch.conf"
+fi

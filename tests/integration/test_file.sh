@@ -228,3 +228,26 @@ stop_agent INT
 "$EDGETRACE" query --spool "$T/spool6" --json 'evt.type = open' >"$T/v6.json"
 check verdicts_quiet_rename test "$(grep -c "\"path\":\"$V/w/s3/g\"" "$T/v6.json")" -eq 1
 check verdicts_quiet_before test "$(grep -c "\"path\":\"$V/u/s3/g\"" "$T/v6.json")" -eq 0
+
+# watches from --config; any --watch on the command line replaces them
+printf 'watch = open=%s/w\n# a comment\nwatch = delete=%s/w/quiet\n' "$V" "$V" >"$T/w.conf"
+start_agent "$T/spool7" --config "$T/w.conf" || fail config_start "agent did not start"
+"$FOPS" open "$V/w/f" r : open "$V/u/sub2/g" r >"$T/ops13"
+sleep 0.3
+stop_agent INT
+start_agent "$T/spool8" --config "$T/w.conf" --watch "open=$V/u" ||
+	fail config_override_start "agent did not start"
+"$FOPS" open "$V/w/f" r : open "$V/u/sub2/g" r >"$T/ops14"
+sleep 0.3
+stop_agent INT
+"$EDGETRACE" query --spool "$T/spool7" --json 'evt.type = open' >"$T/c7.json"
+"$EDGETRACE" query --spool "$T/spool8" --json 'evt.type = open' >"$T/c8.json"
+check config_watch test "$(grep -c "\"path\":\"$V/w/f\"" "$T/c7.json")" -eq 1 \
+	-a "$(grep -c "\"path\":\"$V/u/sub2/g\"" "$T/c7.json")" -eq 0
+check config_watch_replaced test "$(grep -c "\"path\":\"$V/w/f\"" "$T/c8.json")" -eq 0 \
+	-a "$(grep -c "\"path\":\"$V/u/sub2/g\"" "$T/c8.json")" -eq 1
+printf 'watch = open=%s/w\nwatch = creat=/etc\n' "$V" >"$T/bad.conf"
+rc=0
+"$EDGETRACE" run --config "$T/bad.conf" --spool "$T/never" 2>"$T/err" || rc=$?
+check config_bad_watch test "$rc" -eq 2 -a -n "$(grep "bad.conf:2: bad watch 'creat=/etc': unknown event 'creat'" "$T/err")"
+check config_bad_watch_wrote_nothing test ! -e "$T/never"
