@@ -9,12 +9,20 @@
 #     stand-in for Buildroot's package infrastructure (Buildroot itself is
 #     not available here) with the host as target, give a .config with the
 #     chosen options, an agent built with them and the files installed;
-#   - the systemd unit passes `systemd-analyze verify`, and its capability
-#     bounding set is enough to run the agent (and less is not);
+#   - the recipe's do_install, run by hand, installs the same files, and
+#     its CONFFILES are the ones under /etc;
+#   - the shipped configuration file (board/common/edgetrace.conf) is
+#     accepted by the agent, and its commented-out examples by a build
+#     with the file probe; the unit and the init script pass the path both
+#     packages install it to;
+#   - the systemd unit passes `systemd-analyze verify`, and its ExecStart,
+#     with its capability bounding set, runs the agent (less does not);
 #   - S99edgetrace, run by busybox sh with only busybox applets on PATH,
-#     starts, reports and stops a real agent, and mounts tracefs and bpffs
-#     when they are missing.
+#     starts, reports and stops a real agent with the settings of its
+#     configuration file (the spool where the file says), fails on a bad
+#     or missing file, and mounts tracefs and bpffs when they are missing.
 . "$(dirname "$0")/lib.sh"
+: "${ET_TOOLS:?set ET_TOOLS to the tools directory (capgen)}"
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BR=$TOP/board/buildroot
@@ -250,10 +258,98 @@ if brmk "$T/br-build/.installed" >"$T/br-install.log" 2>&1; then
 	check br_install_sysv test -x "$T/target/etc/init.d/S99edgetrace"
 	check br_install_systemd test -f "$T/target/usr/lib/systemd/system/edgetrace.service"
 	check br_install_defaults test -f "$T/target/etc/default/edgetrace"
+	check br_install_config cmp -s "$COMMON/edgetrace.conf" \
+		"$T/target/etc/edgetrace/edgetrace.conf"
 else
 	fail br_install "$(tail -5 "$T/br-install.log")"
 fi
 unset EDGETRACE_CACHE
+
+# ------------------------------------------------- the recipe's do_install
+# Run by bash with bitbake's variables as shell variables and its inline
+# python (the DISTRO_FEATURES tests) as true: both init systems. -u: a
+# variable left unset here would be an install path bitbake expands.
+board=$(sed -n 's/^EDGETRACE_BOARD *= *"\(.*\)"/\1/p' "$RECIPE")
+img=$T/yocto-image
+mkdir -p "$T/yocto-b/build/$board" "$img"
+cp "$EDGETRACE" "$T/yocto-b/build/$board/edgetrace"
+sed -n '/^do_install() {$/,/^}$/p' "$RECIPE" | sed '1d;$d' |
+	sed 's/\${@[^}]*}/true/g' >"$T/yocto-install.sh"
+if [ -n "$board" ] && [ -s "$T/yocto-install.sh" ] &&
+	D=$img S=$TOP B=$T/yocto-b EDGETRACE_BOARD=$board \
+	sbindir=/usr/sbin sysconfdir=/etc \
+	systemd_system_unitdir=/usr/lib/systemd/system \
+	bash -eu "$T/yocto-install.sh" >"$T/yocto-install.log" 2>&1; then
+	check yocto_install_agent test -x "$img/usr/sbin/edgetrace"
+	check yocto_install_config cmp -s "$COMMON/edgetrace.conf" \
+		"$img/etc/edgetrace/edgetrace.conf"
+	check yocto_install_defaults cmp -s "$COMMON/edgetrace.default" \
+		"$img/etc/default/edgetrace"
+	check yocto_install_systemd test -f "$img/usr/lib/systemd/system/edgetrace.service"
+	check yocto_install_sysv test -x "$img/etc/init.d/edgetrace"
+	# CONFFILES: exactly the files installed under /etc, but the init script
+	conffiles=$(sed -n 's/^CONFFILES:${PN} *= *"\(.*\)"/\1/p' "$RECIPE" |
+		sed 's|\${sysconfdir}|/etc|g' | tr ' ' '\n' | sed '/^$/d' | sort)
+	etc=$(cd "$img" && find etc -type f ! -path 'etc/init.d/*' | sed 's|^|/|' | sort)
+	if [ -n "$conffiles" ] && [ "$conffiles" = "$etc" ]; then
+		pass yocto_conffiles
+	else
+		fail yocto_conffiles "CONFFILES: $(paste -sd' ' <<<"$conffiles");\
+ installed under /etc: $(paste -sd' ' <<<"$etc")"
+	fi
+else
+	fail yocto_install "no do_install or EDGETRACE_BOARD, or: $(tail -5 "$T/yocto-install.log")"
+fi
+
+# ---------------------------------------------- the configuration file
+# As shipped: accepted by this agent (a replay; --spool wins over the
+# file's spool, so nothing is written to /var/lib). The unit and the init
+# script pass the path that both packages install it to.
+conf=$COMMON/edgetrace.conf
+check conf_spool_line grep -qx 'spool = /var/lib/edgetrace/spool' "$conf"
+"$ET_TOOLS/capgen" -q -n 50 -o "$T/conf.cap"
+rc=0
+"$EDGETRACE" run --config "$conf" --spool "$T/conf-spool" --replay "$T/conf.cap" \
+	>"$T/conf.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then pass conf_accepted
+else fail conf_accepted "exit $rc: $(head -3 "$T/conf.out")"; fi
+check conf_replay_recorded test "$("$EDGETRACE" query --json --spool "$T/conf-spool" \
+	2>/dev/null | wc -l)" -eq 50
+unit_conf=$(sed -n 's/^ExecStart=.* --config \([^ ]*\).*/\1/p' "$COMMON/edgetrace.service")
+check unit_config_installed test -n "$unit_conf" -a -f "$T/target$unit_conf" \
+	-a -f "$img$unit_conf"
+s99_conf=$(sed -n 's/^CONFFILE=//p' "$COMMON/S99edgetrace")
+check s99_config_installed test -n "$s99_conf" -a -f "$T/target$s99_conf" \
+	-a -f "$img$s99_conf"
+# the spool is the configuration file's: no variable for it is left
+if grep -rnw EDGETRACE_SPOOL "$COMMON" "$BR" "$(dirname "$RECIPE")" >"$T/stale" 2>&1
+then fail board_no_spool_variable "$(head -3 "$T/stale")"
+else pass board_no_spool_variable; fi
+
+# The commented-out examples, uncommented: accepted by a build with the
+# file probe (the Buildroot one above); their watches refused by one without.
+sed -E 's/^# ?((filter|watch|file-bytes|socket-bytes) = )/\1/' "$conf" >"$T/examples.conf"
+missing=
+for n in filter watch file-bytes socket-bytes; do
+	grep -q "^$n = " "$T/examples.conf" || missing="$missing $n"
+done
+if [ -z "$missing" ]; then pass conf_has_examples
+else fail conf_has_examples "no commented-out example of:$missing"; fi
+if [ -x "$bin" ]; then
+	rc=0
+	"$bin" run --config "$T/examples.conf" --spool "$T/ex-spool" \
+		--replay "$T/conf.cap" >"$T/ex.out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then pass conf_examples_accepted_with_file_probe
+	else fail conf_examples_accepted_with_file_probe "exit $rc: $(head -3 "$T/ex.out")"; fi
+fi
+if ! "$EDGETRACE" --version | grep -q 'probes: .*\bfile\b'; then
+	rc=0
+	"$EDGETRACE" run --config "$T/examples.conf" --spool "$T/ex-spool2" \
+		--replay "$T/conf.cap" >"$T/ex2.out" 2>&1 || rc=$?
+	check conf_watch_needs_file_probe test "$rc" -eq 2 -a ! -e "$T/ex-spool2"
+	check conf_watch_needs_file_probe_says \
+		grep -q 'examples.conf:[0-9]*: watch .*no file probe' "$T/ex2.out"
+fi
 
 # ------------------------------------------------------------ systemd unit
 if command -v systemd-analyze >/dev/null; then
@@ -277,11 +373,26 @@ else
 fi
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$COMMON/edgetrace.service" |
 	tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_\(.*\)/+\1/p' | paste -sd,)
-# run SET: the agent with only the capabilities in SET; 0 if it captured
+# The unit's ExecStart with this agent, the shipped configuration file and
+# EDGETRACE_ARGS="--spool DIR" (nothing written to /var/lib)
+read -ra unit_cmd <<<"$(sed -n 's/^ExecStart=//p' "$COMMON/edgetrace.service")"
+cmd=()
+for w in "${unit_cmd[@]}"; do
+	case $w in
+	/usr/sbin/edgetrace) cmd+=("$EDGETRACE") ;;
+	/etc/edgetrace/edgetrace.conf) cmd+=("$COMMON/edgetrace.conf") ;;
+	'$EDGETRACE_ARGS') cmd+=(--spool "$T/caps-spool") ;;
+	*) cmd+=("$w") ;;
+	esac
+done
+if [[ "${cmd[*]}" == "$EDGETRACE run --config $COMMON/edgetrace.conf --spool $T/caps-spool" ]]
+then pass unit_execstart
+else fail unit_execstart "ExecStart=${unit_cmd[*]}"; fi
+# run SET: the unit's command with only the capabilities in SET; 0 if it
+# captured
 run_with_caps() {
 	local out=$T/caps-$1
-	setpriv --bounding-set="-all,$1" -- "$EDGETRACE" run --spool "$T/caps-spool" \
-		>/dev/null 2>"$out" &
+	setpriv --bounding-set="-all,$1" -- "${cmd[@]}" >/dev/null 2>"$out" &
 	local pid=$! i
 	for i in $(seq 1 100); do
 		grep -q '^edgetrace: capturing' "$out" && break
@@ -303,11 +414,17 @@ if [ -z "$busybox" ]; then
 fi
 mkdir -p "$T/bb"
 for a in $("$busybox" --list); do ln -s "$busybox" "$T/bb/$a"; done
+# The shipped configuration file with the spool in a directory that does
+# not exist yet (the script makes its parent), blanks and a CR around it.
+mkdir -p "$T/etc"
+s99_spool=$T/s99/lib/spool
+sed "s|^spool = .*|  spool\t=  $s99_spool \r|" "$COMMON/edgetrace.conf" >"$T/etc/edgetrace.conf"
+check s99_test_config_has_spool grep -q "^  spool.=  $s99_spool" "$T/etc/edgetrace.conf"
 cat >"$T/defaults" <<EOF
 DAEMON=$EDGETRACE
+CONFFILE=$T/etc/edgetrace.conf
 PIDFILE=$T/run/edgetrace.pid
 LOGFILE=$T/log/edgetrace.log
-EDGETRACE_SPOOL=$T/s99/spool
 EOF
 s99() {
 	env -i PATH="$T/bb" EDGETRACE_DEFAULTS="$T/defaults" \
@@ -320,6 +437,9 @@ s99 start >"$T/start.out" 2>&1
 check s99_start_ok grep -q '^Starting edgetrace: OK' "$T/start.out"
 pid=$(cat "$T/run/edgetrace.pid" 2>/dev/null)
 check s99_pidfile_is_agent test "$(readlink "/proc/$pid/exe")" = "$EDGETRACE"
+check s99_agent_gets_config test "$(tr '\0' ' ' <"/proc/${pid:-0}/cmdline" 2>/dev/null)" = \
+	"$EDGETRACE run --config $T/etc/edgetrace.conf "
+check s99_spool_where_config_says test -f "$s99_spool/data.mdb"
 rc=0; s99 status >"$T/status.out" 2>&1 || rc=$?
 check s99_status_running test "$rc" -eq 0
 check s99_status_says_running grep -q "edgetrace is running (pid $pid)" "$T/status.out"
@@ -331,7 +451,7 @@ check s99_stop_ok grep -q '^Stopping edgetrace: OK' "$T/stop.out"
 check s99_no_process_left eval '! live "$pid"'
 check s99_pidfile_removed test ! -e "$T/run/edgetrace.pid"
 check s99_agent_stopped_cleanly grep -q '^edgetrace: stopped: ' "$T/log/edgetrace.log"
-check s99_spool_has_records test -n "$("$EDGETRACE" query --spool "$T/s99/spool" 2>/dev/null | head -1)"
+check s99_spool_has_records test -n "$("$EDGETRACE" query --json --spool "$s99_spool" 2>/dev/null | head -1)"
 rc=0; s99 status >"$T/status2.out" 2>&1 || rc=$?
 check s99_status_stopped test "$rc" -eq 3
 
@@ -342,6 +462,22 @@ check s99_failed_start_fails test "$rc" -ne 0
 check s99_failed_start_says_why grep -q "unknown option '--no-such-option'" "$T/bad.out"
 check s99_failed_start_no_pidfile test ! -e "$T/run/edgetrace.pid"
 sed -i '/^EDGETRACE_ARGS=/d' "$T/defaults"
+
+# a typo in the configuration file, and no file at all: the same
+printf 'spool = %s\nwatchh = all=/etc\n' "$T/s99/bad" >"$T/etc/bad.conf"
+echo "CONFFILE=$T/etc/bad.conf" >>"$T/defaults"
+rc=0; s99 start >"$T/badconf.out" 2>&1 || rc=$?
+check s99_bad_config_fails test "$rc" -ne 0
+check s99_bad_config_says_where grep -q "bad.conf:2: unknown setting 'watchh'" "$T/badconf.out"
+check s99_bad_config_no_pidfile test ! -e "$T/run/edgetrace.pid"
+check s99_bad_config_no_spool test ! -e "$T/s99/bad"
+sed -i '$d' "$T/defaults"
+echo "CONFFILE=$T/etc/none.conf" >>"$T/defaults"
+rc=0; s99 start >"$T/noconf.out" 2>&1 || rc=$?
+check s99_missing_config_fails test "$rc" -ne 0
+check s99_missing_config_says_why grep -q "cannot read the configuration file $T/etc/none.conf" "$T/noconf.out"
+check s99_missing_config_no_pidfile test ! -e "$T/run/edgetrace.pid"
+sed -i '$d' "$T/defaults"
 
 # tracefs and bpffs absent (a private mount namespace): start mounts them
 unshare -m --propagation private bash -c '

@@ -95,10 +95,15 @@ define EDGETRACE_BUILD_CMDS
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(EDGETRACE_MAKE_OPTS) all
 endef
 
-# Unstripped: Buildroot strips the target per BR2_STRIP_*.
+# Unstripped: Buildroot strips the target per BR2_STRIP_*. The agent's
+# settings are in /etc/edgetrace/edgetrace.conf, which the init script and
+# the unit pass to it; a board changes them with a rootfs overlay or a
+# post-build script.
 define EDGETRACE_INSTALL_TARGET_CMDS
 	$(INSTALL) -D -m 0755 $(@D)/build/buildroot/edgetrace \
 		$(TARGET_DIR)/usr/sbin/edgetrace
+	$(INSTALL) -D -m 0644 $(@D)/board/common/edgetrace.conf \
+		$(TARGET_DIR)/etc/edgetrace/edgetrace.conf
 	$(INSTALL) -D -m 0644 $(@D)/board/common/edgetrace.default \
 		$(TARGET_DIR)/etc/default/edgetrace
 endef

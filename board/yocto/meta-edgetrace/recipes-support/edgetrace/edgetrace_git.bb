@@ -89,6 +89,7 @@ do_compile() {
 
 do_install() {
 	install -D -m 0755 ${B}/build/${EDGETRACE_BOARD}/edgetrace ${D}${sbindir}/edgetrace
+	install -D -m 0644 ${S}/board/common/edgetrace.conf ${D}${sysconfdir}/edgetrace/edgetrace.conf
 	install -D -m 0644 ${S}/board/common/edgetrace.default ${D}${sysconfdir}/default/edgetrace
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'systemd', 'true', 'false', d)}; then
 		install -D -m 0644 ${S}/board/common/edgetrace.service \
@@ -102,4 +103,4 @@ do_install() {
 SYSTEMD_SERVICE:${PN} = "edgetrace.service"
 INITSCRIPT_NAME = "edgetrace"
 INITSCRIPT_PARAMS = "defaults 99"
-CONFFILES:${PN} = "${sysconfdir}/default/edgetrace"
+CONFFILES:${PN} = "${sysconfdir}/edgetrace/edgetrace.conf ${sysconfdir}/default/edgetrace"
