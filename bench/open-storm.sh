@@ -10,6 +10,9 @@
 # timed by the loop itself, run untraced and traced in interleaved pairs
 # (ROUNDS, default 5, after one untraced warm-up), with every probe of
 # the build on (process, file and, when built, network). Scenarios:
+#   floor         not the agent: empty BPF programs on openat's and
+#                 setuid's exit (bench/floor/), the least any monitor on
+#                 syscall tracepoints costs this loop on this kernel
 #   default       read-only opens, no --watch (the default watch on "/"
 #                 has every class but open, so they are not reported)
 #   unwatched     read-only opens of a file outside the watch
@@ -60,6 +63,14 @@ PROBES=$("$EDGETRACE" --version | sed 's/.*probes: //; s/)$//')
 echo "# $(uname -r), $(nproc) CPUs, probes: $PROBES, N=$N, rounds=$ROUNDS"
 
 T=$(mktemp -d /tmp/et-openstorm-XXXXXX)
+# the floor: empty programs on openat's and setuid's exit (bench/floor/)
+HOST_DEPS=${EDGETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgetrace}/x86_64-linux-gnu
+clang -O2 -g -target bpf -I"$HOST_DEPS/include" \
+	-I/usr/include/"$(gcc -print-multiarch)" -c bench/floor/floor.bpf.c \
+	-o "$T/floor.bpf.o" &&
+cc -O2 -I"$HOST_DEPS/include" bench/floor/floor.c -o "$T/floor" \
+	"$HOST_DEPS/lib/libbpf.a" "$HOST_DEPS/lib/libelf.a" "$HOST_DEPS/lib/libz.a" ||
+	{ echo "open-storm.sh: cannot build bench/floor" >&2; exit 2; }
 AGENT=
 trap '[ -n "$AGENT" ] && kill -INT $AGENT 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p "$T/watched" "$T/other"
@@ -68,7 +79,12 @@ mkdir -p "$T/watched" "$T/other"
 
 start_agent() {
 	rm -rf "$T/spool"
-	taskset -c 0 "$EDGETRACE" run --spool "$T/spool" "$@" >/dev/null 2>"$T/agent.err" &
+	if [ "${1:-}" = floor ]; then
+		taskset -c 0 "$T/floor" "$T/floor.bpf.o" 2>"$T/agent.err" &
+	else
+		taskset -c 0 "$EDGETRACE" run --spool "$T/spool" "$@" \
+			>/dev/null 2>"$T/agent.err" &
+	fi
 	AGENT=$!
 	for _ in $(seq 1 200); do
 		grep -q capturing "$T/agent.err" && return 0
@@ -118,6 +134,7 @@ scenario() {
 		"$(echo "$ratios" | tr ' ' '\n' | grep . | median)"
 }
 
+scenario floor "floor" "$T/other/f"
 scenario default "" "$T/other/f"
 scenario unwatched "--watch all=$T/watched" "$T/other/f"
 scenario unwatched-w "--watch all=$T/watched" "-w $T/other/f"
