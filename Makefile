@@ -14,6 +14,8 @@
 #   make test-all            build and test every board (foreign ones under
 #                            qemu-user); what CI runs
 #   make size                per-object size table of the final binary
+#   make btf KERNEL=VMLINUX  build/<board>/vmlinux.btf: the kernel BTF the
+#                            probes need, for kernels without built-in BTF
 #   make install DESTDIR=... PREFIX=/usr
 #   make V=1                 show the commands
 #
@@ -48,7 +50,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests pin-variant io-variant asan-tests fuzzers fuzz integration size install clean \
+.PHONY: all test test-all tools unit-tests pin-variant io-variant asan-tests fuzzers fuzz integration size install btf clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -375,6 +377,12 @@ install: all
 	$(Q)install -D -m 0755 $(O)/edgetrace.stripped $(DESTDIR)$(PREFIX)/sbin/edgetrace
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)/sbin/edgetrace"
 
+# The BTF for a board kernel without /sys/kernel/btf/vmlinux: the types the
+# probes use, from KERNEL (its BTF, or its vmlinux with DWARF via pahole).
+KERNEL ?= /sys/kernel/btf/vmlinux
+btf: $(O)/bpf/edgetrace.o
+	$(Q)toolchains/btf.sh "$(KERNEL)" $< $(O)/vmlinux.btf
+
 endif # config goals
 
 # Every board of board/: build, unit tests (under qemu-user for foreign
@@ -391,5 +399,5 @@ distclean:
 	$(Q)rm -rf build
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | sed '/^$$/d; s/^# \{0,1\}//'
 	@echo "Boards: $$(ls board/*_defconfig | sed 's|board/||;s|_defconfig||' | tr '\n' ' ')"

@@ -14,7 +14,8 @@
 #include "config.h"
 
 static const char *const known[] = {
-	"spool", "filter", "watch", "json", "file-bytes", "socket-bytes",
+	"spool", "filter", "watch", "btf", "json", "file-bytes",
+	"socket-bytes",
 };
 
 static char *trim(char *s)
@@ -82,6 +83,8 @@ static int setting(struct et_config *c, const char *name, const char *v,
 		str = &c->spool;
 	else if (!strcmp(name, "filter"))
 		str = &c->filter;
+	else if (!strcmp(name, "btf"))
+		str = &c->btf;
 	else if (!strcmp(name, "json"))
 		flag = &c->json;
 	else if (!strcmp(name, "file-bytes"))
@@ -134,8 +137,8 @@ static int parse_line(struct et_config *c, char *s, unsigned int line,
 	v = trim(eq + 1);
 	if (!known_name(name)) {
 		snprintf(err, errlen, "%s:%u: unknown setting '%.60s' (the "
-			 "settings are spool, filter, watch, json, file-bytes "
-			 "and socket-bytes)", c->path, line, name);
+			 "settings are spool, filter, watch, btf, json, "
+			 "file-bytes and socket-bytes)", c->path, line, name);
 		return -1;
 	}
 	if (!*v) {

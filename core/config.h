@@ -3,7 +3,7 @@
  * config.h - the configuration file of `edgetrace run --config FILE`.
  *
  * One setting per line, "NAME = VALUE"; NAME is a long option of `run`
- * (spool, filter, watch, json, file-bytes, socket-bytes), VALUE the rest
+ * (spool, filter, watch, btf, json, file-bytes, socket-bytes), VALUE the rest
  * of the line with the blanks around it removed. Lines whose first
  * non-blank character is '#' are comments. `watch` may be repeated; any
  * other setting given twice is an error, as is an unknown name, so that a
@@ -21,7 +21,7 @@
 struct et_config {
 	const char *path;
 	char *text;		/* the file, cut into the strings below */
-	const char *spool, *filter;
+	const char *spool, *filter, *btf;
 	int json, file_bytes, socket_bytes;	/* -1: not set */
 	const char **watches;
 	unsigned int *watch_lines;	/* the line of each watch */

@@ -147,6 +147,7 @@ struct et_probe_opts {
 	const struct et_kfilter *kfilter;	/* kernel-side filter, or NULL */
 	int file_bytes;		/* count watched files' bytes (--file-bytes) */
 	int socket_bytes;	/* UDP and unix sockets' too (--socket-bytes) */
+	const char *btf;	/* the kernel's BTF from this file (--btf) */
 };
 
 struct et_probes *et_probes_open(et_event_fn fn, void *ctx,

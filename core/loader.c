@@ -62,6 +62,7 @@ struct et_probes {
 	const struct et_watches *watches;
 	const struct et_kfilter *kfilter;
 	int file_bytes, socket_bytes;
+	const char *btf;	/* external BTF file, or NULL */
 	int ncpu;
 };
 
@@ -484,6 +485,39 @@ static int load_watches(struct et_probes *p, char *err, size_t errlen)
 	return 0;
 }
 
+#define KERNEL_BTF	"/sys/kernel/btf/vmlinux"
+
+/*
+ * The BTF file CO-RE relocations are made against: --btf's, else the
+ * kernel's own, else the board's (CONFIG_BTF_FILE). NULL for the kernel's;
+ * -1 when there is none, with @err saying what to do.
+ */
+static int pick_btf(struct et_probes *p, const char **path, char *err,
+		    size_t errlen)
+{
+	*path = NULL;
+	if (p->btf) {
+		if (access(p->btf, R_OK) == 0) {
+			*path = p->btf;
+			return 0;
+		}
+		snprintf(err, errlen, "cannot read --btf %s: %s", p->btf,
+			 strerror(errno));
+		return -1;
+	}
+	if (access(KERNEL_BTF, R_OK) == 0)
+		return 0;
+	if (CONFIG_BTF_FILE[0] && access(CONFIG_BTF_FILE, R_OK) == 0) {
+		*path = CONFIG_BTF_FILE;
+		return 0;
+	}
+	snprintf(err, errlen, "this kernel has no BTF (" KERNEL_BTF " is "
+		 "missing) and there is no BTF file at '%s': make one for "
+		 "this kernel with 'make btf KERNEL=VMLINUX' and install it "
+		 "there, or give it with --btf FILE", CONFIG_BTF_FILE);
+	return -1;
+}
+
 /*
  * Open the skeleton, size the ring, set the pins and load. -EEXIST when
  * pinned maps exist that this build cannot reuse (libbpf says -EINVAL
@@ -491,9 +525,14 @@ static int load_watches(struct et_probes *p, char *err, size_t errlen)
  */
 static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	int rc;
 
-	p->skel = edgetrace_bpf__open();
+	if (pick_btf(p, &oo.btf_custom_path, err, errlen))
+		return -1;
+	if (oo.btf_custom_path)
+		et_err("CO-RE against the BTF in %s", oo.btf_custom_path);
+	p->skel = edgetrace_bpf__open_opts(&oo);
 	if (!p->skel) {
 		explain_load_error(-errno, err, errlen);
 		return -1;
@@ -527,7 +566,12 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	if (!rc && !load_watches(p, err, errlen) &&
 	    !load_kfilter(p, err, errlen))
 		return 0;
-	if (rc)
+	if (rc && oo.btf_custom_path)
+		snprintf(err, errlen, "cannot load the BPF probes with the BTF "
+			 "in %s: %s (is it this kernel's, made by 'make btf'? "
+			 "EDGETRACE_DEBUG_BPF=1 shows what is missing)",
+			 oo.btf_custom_path, strerror(-rc));
+	else if (rc)
 		explain_load_error(rc, err, errlen);
 #ifdef CONFIG_PIN_BPF
 	if (rc == -EINVAL && bpf_map__is_pinned(p->skel->maps.events) == 0) {
@@ -559,6 +603,7 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
 	p->kfilter = o->kfilter;
 	p->file_bytes = o->file_bytes;
 	p->socket_bytes = o->socket_bytes;
+	p->btf = o->btf;
 	p->ncpu = libbpf_num_possible_cpus();
 	p->percpu = p->ncpu > 0 ? calloc(p->ncpu, sizeof(*p->percpu)) : NULL;
 	if (!p->percpu) {

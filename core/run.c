@@ -44,8 +44,8 @@ static const char run_usage[] =
 "With --replay, record the events of a capture file instead (no probes).\n"
 "\n"
 "  --config FILE  read settings from FILE: lines 'NAME = VALUE', NAME one\n"
-"                 of the long options below (spool, filter, watch, json,\n"
-"                 file-bytes, socket-bytes; yes or no for the flags);\n"
+"                 of the long options below (spool, filter, watch, btf,\n"
+"                 json, file-bytes, socket-bytes; yes or no for flags);\n"
 "                 the command line wins, and any --watch there replaces\n"
 "                 the file's watches\n"
 "  --spool DIR    spool directory, created if missing (default " ET_DEFAULT_SPOOL ")\n"
@@ -70,6 +70,9 @@ static const char run_usage[] =
 "                 from the kernel's own totals. This hooks every send,\n"
 "                 receive and close\n"
 #endif
+"  --btf FILE     relocate the probes against the kernel BTF in FILE (made\n"
+"                 by 'make btf') instead of /sys/kernel/btf/vmlinux; the\n"
+"                 default for a kernel without it: " CONFIG_BTF_FILE "\n"
 "  --json         also print each event as a JSON line on stdout\n"
 "  --replay FILE  read events from a capture file (export --format raw),\n"
 "                 - for standard input, into the spool, then exit; the\n"
@@ -426,7 +429,7 @@ static void check_budget(struct et_probes *p)
 }
 
 struct run_opts {
-	const char *spool, *filter, *replay, *config;
+	const char *spool, *filter, *replay, *config, *btf;
 	int json, file_bytes, socket_bytes;	/* -1: not given */
 	const char **watches;			/* --watch, in order */
 	size_t n_watches;
@@ -471,6 +474,8 @@ static int merge_config(struct run_opts *o, struct agent *a,
 		o->spool = c->spool ? c->spool : ET_DEFAULT_SPOOL;
 	if (!o->filter)
 		o->filter = c->filter;
+	if (!o->btf)
+		o->btf = c->btf;
 	o->json = flag_of(o->json, c->json);
 	o->file_bytes = flag_of(o->file_bytes, c->file_bytes);
 	o->socket_bytes = flag_of(o->socket_bytes, c->socket_bytes);
@@ -504,6 +509,9 @@ static int check_run_opts(struct run_opts *o, struct agent *a)
 #endif
 	if (!*o->spool)
 		return -et_usage_error("run", "--spool needs a directory");
+	if (o->btf && access(o->btf, R_OK))
+		return -et_usage_error("run", "cannot read --btf %s: %s",
+				       o->btf, strerror(errno));
 	if (o->file_bytes && !a->watches.n)
 		return -et_usage_error("run", "--file-bytes counts the files "
 				       "under a --watch: give at least one");
@@ -516,6 +524,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "btf", required_argument, NULL, 'T' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -532,6 +541,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
+		case 'T': o->btf = optarg; break;
 		case 's': o->spool = optarg; break;
 		case 'f': o->filter = optarg; break;
 		case 'r': o->replay = optarg; break;
@@ -607,6 +617,7 @@ int et_cmd_run(int argc, char **argv)
 	popts.watches = &a.watches;
 	popts.file_bytes = o.file_bytes;
 	popts.socket_bytes = o.socket_bytes;
+	popts.btf = o.btf;
 	if (expr && !(a.filter = et_filter_parse(expr, &ferr))) {
 		et_filter_print_error(stderr, expr, &ferr);
 		et_watches_free(&a.watches);
