@@ -48,6 +48,8 @@ _Static_assert(CONFIG_RINGBUF_SIZE_KIB < CONFIG_BPF_MAP_BUDGET_KIB,
 
 #define MAX_PROGS	128
 
+#define MAX_REJECTED	16
+
 struct et_probes {
 	struct edgetrace_bpf *skel;
 	struct ring_buffer *rb;
@@ -64,6 +66,8 @@ struct et_probes {
 	int file_bytes, socket_bytes;
 	const char *btf;	/* external BTF file, or NULL */
 	int ncpu;
+	char rejected[MAX_REJECTED][48];	/* by this kernel's verifier */
+	int nrejected;
 };
 
 const char *et_probes_names(void)
@@ -102,12 +106,67 @@ const char *et_probes_names(void)
 }
 
 /* libbpf speaks only when something is wrong. */
+/*
+ * The program libbpf last said it could not load, and the verifier's last
+ * word on it: a program this kernel rejects is left out and the others
+ * are loaded again (open_and_load).
+ */
+static char load_failed[48];
+static char load_reason[160];
+
+/* Keep the line before "-- END PROG LOAD LOG --": the verifier's reason. */
+static void note_verifier_reason(const char *msg)
+{
+	const char *end = strstr(msg, "-- END PROG LOAD LOG --");
+	const char *b, *e;
+
+	while (end && end > msg) {
+		e = end - 1;			/* the '\n' ending the line */
+		for (b = e; b > msg && b[-1] != '\n'; b--)
+			;
+		end = b;
+		if (e > b && strncmp(b, "processed ", 10) &&
+		    strncmp(b, "verification time", 17)) {
+			snprintf(load_reason, sizeof(load_reason), "%.*s",
+				 (int)(e - b), b);
+			return;
+		}
+	}
+}
+
+/* A "prog 'NAME': failed to load" message: remember NAME. */
+static void note_failed_prog(const char *msg)
+{
+	const char *q;
+
+	if (!strncmp(msg, "libbpf: ", 8))
+		msg += 8;
+	if (strncmp(msg, "prog '", 6) || !(q = strstr(msg + 6, "': failed")))
+		return;
+	snprintf(load_failed, sizeof(load_failed), "%.*s",
+		 (int)(q - msg - 6), msg + 6);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level > LIBBPF_WARN && !getenv("EDGETRACE_DEBUG_BPF"))
+	int debug = getenv("EDGETRACE_DEBUG_BPF") != NULL;
+	char msg[2048];
+	va_list aq;
+
+	if (level > LIBBPF_WARN && !debug)
 		return 0;
-	fputs("libbpf: ", stderr);
+	va_copy(aq, ap);
+	vsnprintf(msg, sizeof(msg), fmt, aq);
+	va_end(aq);
+	note_failed_prog(msg);
+	if (strstr(msg, "-- BEGIN PROG LOAD LOG --")) {
+		note_verifier_reason(msg);
+		if (!debug)	/* the reason is reported; the log on demand */
+			return 0;
+	}
+	if (strncmp(msg, "libbpf: ", 8))	/* most say so themselves */
+		fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -196,6 +255,17 @@ static int is_exit_prog(const char *name)
 	return 0;
 }
 
+/* Does enter program @name need the shared exit program @exit? */
+static int shares_exit(const char *name, const char *exit)
+{
+	for (size_t e = 0; e < sizeof(exit_progs) / sizeof(exit_progs[0]); e++)
+		if (!strcmp(exit, exit_progs[e].exit) &&
+		    !strncmp(name, exit_progs[e].prefix,
+			     strlen(exit_progs[e].prefix)))
+			return 1;
+	return 0;
+}
+
 static int attach_exits(struct et_probes *p, const char *prefix,
 			const char *exit_name)
 {
@@ -232,6 +302,12 @@ static int attach_all_exits(struct et_probes *p)
 static int is_exit_prog(const char *name)
 {
 	(void)name;
+	return 0;
+}
+
+static int shares_exit(const char *name, const char *exit)
+{
+	(void)name; (void)exit;
 	return 0;
 }
 #endif
@@ -275,7 +351,11 @@ static int attach_all(struct et_probes *p)
 	size_t off = 0;
 	int n = 0;
 
+	const char *test_missing_tp = getenv("EDGETRACE_TEST_MISSING_TP");
+
 	ensure_tracefs();
+	for (int i = 0; i < p->nrejected; i++)
+		add_link(p, p->rejected[i], NULL, 0, "rejected");
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		const char *name = bpf_program__name(prog);
 		const char *skip = NULL;
@@ -285,7 +365,11 @@ static int attach_all(struct et_probes *p)
 			continue;	/* attached below, once per call; unused */
 		if (!wanted(p, name))
 			continue;	/* off in this run: costs nothing */
-		if (tracepoint_absent(prog)) {
+		if (test_missing_tp && !strcmp(name, test_missing_tp)) {
+			/* tests: a tracepoint this kernel does not have */
+			link = bpf_program__attach_tracepoint(prog,
+					"edgetrace_test", "missing");
+		} else if (tracepoint_absent(prog)) {
 			skip = "absent";
 			off += snprintf(absent + off, off < sizeof(absent) ?
 					sizeof(absent) - off : 0, " %s",
@@ -519,11 +603,58 @@ static int pick_btf(struct et_probes *p, const char **path, char *err,
 }
 
 /*
+ * The load failed on one program (load_failed): note it as rejected and
+ * say so, if the others can go on without it. 0 when the failure is not
+ * one program's, or too many were rejected.
+ */
+static int reject(struct et_probes *p, int rc)
+{
+	if (!load_failed[0] || rc == -EPERM || p->nrejected == MAX_REJECTED)
+		return 0;
+	for (int i = 0; i < p->nrejected; i++)
+		if (!strcmp(p->rejected[i], load_failed))
+			return 0;	/* left out already: something else */
+	snprintf(p->rejected[p->nrejected++], sizeof(p->rejected[0]), "%s",
+		 load_failed);
+	et_err("warning: probe %s rejected by this kernel's verifier (%s); "
+	       "the other probes run (EDGETRACE_DEBUG_BPF=1 shows the "
+	       "verifier's log)", load_failed,
+	       load_reason[0] ? load_reason : strerror(-rc));
+	return 1;
+}
+
+/*
+ * Leave out the programs this kernel rejected (and, for a shared exit
+ * program, the enter programs that need it). EDGETRACE_TEST_REJECT=NAME
+ * makes NAME a program every verifier rejects (tests only): a socket
+ * filter calling tracing helpers.
+ */
+static void leave_out_rejected(struct et_probes *p)
+{
+	const char *test = getenv("EDGETRACE_TEST_REJECT");
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		/* a socket filter may not call the tracing helpers */
+		if (test && !strcmp(name, test))
+			bpf_program__set_type(prog, BPF_PROG_TYPE_SOCKET_FILTER);
+		for (int i = 0; i < p->nrejected; i++) {
+			if (!strcmp(name, p->rejected[i]) ||
+			    shares_exit(name, p->rejected[i]))
+				bpf_program__set_autoload(prog, false);
+		}
+	}
+}
+
+/*
  * Open the skeleton, size the ring, set the pins and load. -EEXIST when
  * pinned maps exist that this build cannot reuse (libbpf says -EINVAL
- * then; we check for the pins to tell it apart).
+ * then; we check for the pins to tell it apart); -EAGAIN when the
+ * verifier rejected one program, now left out for the next attempt.
  */
-static int open_and_load(struct et_probes *p, char *err, size_t errlen)
+static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	int rc;
@@ -558,14 +689,21 @@ static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 	p->skel->rodata->et_io_track = p->file_bytes && p->watches &&
 		!p->watches->is_default;
 #endif
+	leave_out_rejected(p);
 #ifdef CONFIG_PIN_BPF
 	if (et_pin_maps(p->skel->obj, err, errlen))
 		goto out_destroy;
 #endif
+	load_failed[0] = load_reason[0] = '\0';
 	rc = edgetrace_bpf__load(p->skel);
 	if (!rc && !load_watches(p, err, errlen) &&
 	    !load_kfilter(p, err, errlen))
 		return 0;
+	if (rc && reject(p, rc)) {
+		edgetrace_bpf__destroy(p->skel);
+		p->skel = NULL;
+		return -EAGAIN;
+	}
 	if (rc && oo.btf_custom_path)
 		snprintf(err, errlen, "cannot load the BPF probes with the BTF "
 			 "in %s: %s (is it this kernel's, made by 'make btf'? "
@@ -584,6 +722,16 @@ out_destroy:
 	edgetrace_bpf__destroy(p->skel);
 	p->skel = NULL;
 	return -1;
+}
+
+/* Open and load, leaving out what the verifier rejects, one at a time. */
+static int open_and_load(struct et_probes *p, char *err, size_t errlen)
+{
+	int rc;
+
+	while ((rc = open_and_load_once(p, err, errlen)) == -EAGAIN)
+		;
+	return rc;
 }
 
 struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
