@@ -34,6 +34,7 @@
 
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <zlib.h>
 
 #include "core.h"
 #include "edgetrace.h"
@@ -572,6 +573,39 @@ static int load_watches(struct et_probes *p, char *err, size_t errlen)
 #define KERNEL_BTF	"/sys/kernel/btf/vmlinux"
 
 /*
+ * Was @path made from this kernel's own BTF? `make btf` writes PATH.id,
+ * "crc32 XXXXXXXX size N" of the kernel BTF it reduced: 1 when this
+ * kernel's matches, 0 when it does not, -1 when there is no PATH.id.
+ */
+static int btf_made_here(const char *path)
+{
+	unsigned long crc = 0, want_crc;
+	unsigned char buf[65536];
+	long long size = 0, want_size;
+	char idpath[4096];
+	FILE *f;
+	size_t n;
+	int ok;
+
+	snprintf(idpath, sizeof(idpath), "%s.id", path);
+	f = fopen(idpath, "re");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "crc32 %lx size %lld", &want_crc, &want_size) == 2;
+	fclose(f);
+	f = ok ? fopen(KERNEL_BTF, "re") : NULL;
+	if (!f)
+		return 0;
+	crc = crc32(0, NULL, 0);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		crc = crc32(crc, buf, n);
+		size += n;
+	}
+	fclose(f);
+	return crc == want_crc && size == want_size;
+}
+
+/*
  * The BTF file CO-RE relocations are made against: --btf's, else the
  * kernel's own, else the board's (CONFIG_BTF_FILE). NULL for the kernel's;
  * -1 when there is none, with @err saying what to do.
@@ -581,6 +615,13 @@ static int pick_btf(struct et_probes *p, const char **path, char *err,
 {
 	*path = NULL;
 	if (p->btf) {
+		if (access(p->btf, R_OK) == 0 && !access(KERNEL_BTF, R_OK) &&
+		    !btf_made_here(p->btf)) {
+			et_err("warning: --btf %s was made from another kernel's "
+			       "BTF (%s.id): using this kernel's own", p->btf,
+			       p->btf);
+			return 0;
+		}
 		if (access(p->btf, R_OK) == 0) {
 			*path = p->btf;
 			return 0;

@@ -12,7 +12,9 @@
 # vmlinux with DWARF (from a -dbg package), which pahole (Debian's
 # dwarves) turns into BTF first. OBJECT is build/<board>/bpf/edgetrace.o.
 # `make btf KERNEL=...` runs this; install OUT on the board as
-# CONFIG_BTF_FILE or pass it to `edgetrace run --btf`.
+# CONFIG_BTF_FILE or pass it to `edgetrace run --btf`. When KERNEL is a
+# BTF file (the board kernel's /sys/kernel/btf/vmlinux), OUT.id records
+# which one, and the agent ignores OUT on any other kernel.
 set -eu
 
 die() { echo "btf.sh: $*" >&2; exit 1; }
@@ -38,4 +40,13 @@ bpftool gen min_core_btf "$src" "$tmp/min.btf" "$obj" >/dev/null 2>"$tmp/gen.err
 	die "bpftool gen min_core_btf failed: $(head -3 "$tmp/gen.err")"
 mkdir -p "$(dirname "$out")"
 mv "$tmp/min.btf" "$out"
+# A kernel that has BTF of its own can still be given the small file (it
+# saves the agent parsing megabytes of BTF at start): OUT.id names the
+# kernel BTF it was made from (CRC-32 and size), so that the agent uses the
+# file only on that kernel.
+rm -f "$out.id"
+if [ "$src" = "$kernel" ]; then
+	python3 -c 'import sys, zlib; d = open(sys.argv[1], "rb").read(); print("crc32 %08x size %d" % (zlib.crc32(d), len(d)))' \
+		"$kernel" >"$out.id"
+fi
 echo "  BTF     $out ($(stat -c %s "$out") bytes, from $kernel)"
