@@ -607,8 +607,10 @@ static int btf_made_here(const char *path)
 
 /*
  * The BTF file CO-RE relocations are made against: --btf's, else the
- * kernel's own, else the board's (CONFIG_BTF_FILE). NULL for the kernel's;
- * -1 when there is none, with @err saying what to do.
+ * board's (CONFIG_BTF_FILE) when it was made from this kernel's BTF (it
+ * spares parsing megabytes), else the kernel's own, else the board's
+ * whatever it was made from. NULL for the kernel's; -1 when there is
+ * none, with @err saying what to do.
  */
 static int pick_btf(struct et_probes *p, const char **path, char *err,
 		    size_t errlen)
@@ -630,8 +632,13 @@ static int pick_btf(struct et_probes *p, const char **path, char *err,
 			 strerror(errno));
 		return -1;
 	}
-	if (access(KERNEL_BTF, R_OK) == 0)
+	if (access(KERNEL_BTF, R_OK) == 0) {
+		/* the board's small file, if made from this very kernel */
+		if (CONFIG_BTF_FILE[0] && access(CONFIG_BTF_FILE, R_OK) == 0 &&
+		    btf_made_here(CONFIG_BTF_FILE) == 1)
+			*path = CONFIG_BTF_FILE;
 		return 0;
+	}
 	if (CONFIG_BTF_FILE[0] && access(CONFIG_BTF_FILE, R_OK) == 0) {
 		*path = CONFIG_BTF_FILE;
 		return 0;
