@@ -50,7 +50,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests pin-variant io-variant asan-tests fuzzers fuzz integration size install btf clean \
+.PHONY: all test test-all tools unit-tests pin-variant io-variant uplink-variant asan-tests fuzzers fuzz integration size install collector btf clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -182,6 +182,10 @@ CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 # Sealed batches: keygen, export --format sealed, decode.
 UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
 CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
+# The uplink: batches, HTTPS with mutual TLS (edgetrace uplink).
+UPLINK_SRCS-$(CONFIG_UPLINK_HTTPS) += uplink/uplink.c uplink/https.c
+CORE_SRCS-$(CONFIG_UPLINK_HTTPS) += core/uplink_cmd.c
+TLS_LIBS-$(CONFIG_UPLINK_HTTPS) := libmbedtls.a libmbedx509.a
 UPLINK_SRCS := $(UPLINK_SRCS-y)
 CORE_SRCS += $(CORE_SRCS-y)
 AGENT_SRCS := $(STORAGE_SRCS) $(UPLINK_SRCS) $(CORE_SRCS)
@@ -192,7 +196,7 @@ INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Iuplink -Ibpf
 TARGET_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -ffunction-sections \
 	-fdata-sections $(INCS) -isystem $(DEPS)/include -MMD -MP
 TARGET_LDFLAGS := -static -Wl,--gc-sections
-LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a libmbedcrypto.a)
+LIBS := $(addprefix $(DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a $(TLS_LIBS-y) libmbedcrypto.a)
 
 $(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
 	@echo "  CC      $@"
@@ -272,7 +276,7 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 # The agent itself under ASan + UBSan (host only): the integration tests
 # run against it too.
 ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(AGENT_SRCS))
-HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a libmbedcrypto.a)
+HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a $(TLS_LIBS-y) libmbedcrypto.a)
 
 $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
 	@echo "  CC      $@ (ASan+UBSan)"
@@ -286,6 +290,54 @@ $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 	$(Q)gcc $(ASAN_CFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
 
 -include $(ASAN_AGENT_OBJS:.o=.d)
+
+# The fleet collector (collector/, docs/collector.md), host only: glibc,
+# the host's pinned mbedtls and zlib ($(HOST_DEPS)) and Debian's libpq
+# (libpq-dev), with the agent's record decoder, JSON output and
+# uplink/seal.c compiled in. Built twice, -O2 and ASan+UBSan (beside the
+# agents, so that the integration test runs against both), with
+# $(O)/tools/et-mkbatch, which seals batches from a capture for its tests.
+COLLECTOR_SRCS := collector/main.c collector/server.c collector/batch.c \
+	collector/sink_pg.c collector/sink_ndjson.c storage/record.c \
+	core/output.c core/output_io.c uplink/seal.c
+MKBATCH_SRCS := collector/mkbatch.c storage/record.c storage/capture.c \
+	uplink/seal.c
+PG_INCDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+COLLECTOR_INCS := $(INCS) -Icollector -isystem $(HOST_DEPS)/include \
+	-isystem $(PG_INCDIR)
+COLLECTOR_LIBS := $(addprefix $(HOST_DEPS)/lib/,libmbedtls.a libmbedx509.a \
+	libmbedcrypto.a libz.a) -lpq
+COLLECTOR_OBJS := $(patsubst %.c,$(O)/collector/obj/%.o,$(COLLECTOR_SRCS))
+ASAN_COLLECTOR_OBJS := $(patsubst %.c,$(O)/asan/collector/obj/%.o,$(COLLECTOR_SRCS))
+MKBATCH_OBJS := $(patsubst %.c,$(O)/collector/obj/%.o,$(MKBATCH_SRCS))
+
+$(O)/collector/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(COLLECTOR_INCS) -MMD -MP -c $< -o $@
+
+$(O)/asan/collector/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
+	@echo "  CC      $@ (ASan+UBSan)"
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(ASAN_CFLAGS) $(COLLECTOR_INCS) -MMD -MP -c $< -o $@
+
+$(O)/edgetrace-collector: $(COLLECTOR_OBJS)
+	@echo "  LD      $@"
+	$(Q)gcc -o $@ $^ $(COLLECTOR_LIBS)
+
+$(O)/asan/edgetrace-collector: $(ASAN_COLLECTOR_OBJS)
+	@echo "  LD      $@ (ASan+UBSan)"
+	$(Q)gcc $(ASAN_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
+
+$(O)/tools/et-mkbatch: $(MKBATCH_OBJS)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -o $@ $^ $(HOST_DEPS)/lib/libmbedcrypto.a $(HOST_DEPS)/lib/libz.a
+
+collector: $(O)/edgetrace-collector $(O)/asan/edgetrace-collector \
+	$(O)/tools/et-mkbatch
+
+-include $(COLLECTOR_OBJS:.o=.d) $(ASAN_COLLECTOR_OBJS:.o=.d) $(MKBATCH_OBJS:.o=.d)
 
 unit-tests: $(addprefix $(O)/tests/test_,$(UNIT_TESTS))
 asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
@@ -354,14 +406,33 @@ $(IO_O)/.config: $(CONFIG) Kconfig
 io-variant: $(IO_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-io all tools $(IO_O)/asan/edgetrace
 
+# The board with the uplink (CONFIG_UPLINK_HTTPS, still off by default),
+# small batches and a small spool so that tests/integration/test_uplink.sh
+# sees many batches and eviction quickly; with its ASan agent and tools.
+UPLINK_O := build/$(BOARD)-uplink
+$(UPLINK_O)/.config: $(CONFIG) Kconfig
+	$(Q)mkdir -p $(UPLINK_O)
+	$(Q){ grep -v 'CONFIG_UPLINK_\|CONFIG_SPOOL_MAP_SIZE_MIB' $(CONFIG); \
+		echo CONFIG_UPLINK_SEAL=y; echo CONFIG_UPLINK_HTTPS=y; \
+		echo CONFIG_UPLINK_BATCH_KIB=32; echo CONFIG_UPLINK_BATCH_AGE_S=2; \
+		echo CONFIG_SPOOL_MAP_SIZE_MIB=4; } > $@
+	$(Q)KCONFIG_CONFIG=$@ $(PYTHON) -m olddefconfig Kconfig >/dev/null
+
+uplink-variant: $(UPLINK_O)/.config
+	$(Q)$(MAKE) BOARD=$(BOARD)-uplink all tools $(UPLINK_O)/asan/edgetrace
+
 TEST_GOALS := unit-tests all
 TEST_FUZZ_SECONDS ?= 10
 ifeq ($(T_QEMU),)
 TEST_GOALS += asan-tests tools fuzzers
+TEST_GOALS += collector
 ifneq ($(CONFIG_PIN_BPF),y)
 TEST_GOALS += pin-variant
 endif
 TEST_GOALS += io-variant
+ifneq ($(CONFIG_UPLINK_HTTPS),y)
+TEST_GOALS += uplink-variant
+endif
 endif
 
 test: $(TEST_GOALS)
@@ -393,6 +464,7 @@ test-all:
 clean:
 	$(Q)rm -rf build/$(BOARD)/obj build/$(BOARD)/bpf build/$(BOARD)/include \
 		build/$(BOARD)/tests build/$(BOARD)/asan build/$(BOARD)/fuzz \
+		build/$(BOARD)/collector \
 		build/$(BOARD)/edgetrace*
 
 distclean:

@@ -16,7 +16,30 @@
 static const char *const known[] = {
 	"spool", "filter", "watch", "btf", "json", "file-bytes",
 	"socket-bytes",
+	/* the uplink's: `run` reads and ignores them */
+	"uplink-url", "uplink-ca", "uplink-cert", "uplink-key", "fleet-pub",
+	"device-key", "device-id", "uplink-rate", "uplink-quota",
+	"uplink-backoff",
 };
+
+/* The uplink's settings, by name (all strings). */
+static const char **uplink_setting(struct et_config *c, const char *name)
+{
+	const struct { const char *name; const char **p; } s[] = {
+		{ "uplink-url", &c->uplink_url }, { "uplink-ca", &c->uplink_ca },
+		{ "uplink-cert", &c->uplink_cert },
+		{ "uplink-key", &c->uplink_key }, { "fleet-pub", &c->fleet_pub },
+		{ "device-key", &c->device_key }, { "device-id", &c->device_id },
+		{ "uplink-rate", &c->uplink_rate },
+		{ "uplink-quota", &c->uplink_quota },
+		{ "uplink-backoff", &c->uplink_backoff },
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (!strcmp(name, s[i].name))
+			return s[i].p;
+	return NULL;
+}
 
 static char *trim(char *s)
 {
@@ -85,6 +108,8 @@ static int setting(struct et_config *c, const char *name, const char *v,
 		str = &c->filter;
 	else if (!strcmp(name, "btf"))
 		str = &c->btf;
+	else if (uplink_setting(c, name))
+		str = uplink_setting(c, name);
 	else if (!strcmp(name, "json"))
 		flag = &c->json;
 	else if (!strcmp(name, "file-bytes"))
@@ -138,7 +163,8 @@ static int parse_line(struct et_config *c, char *s, unsigned int line,
 	if (!known_name(name)) {
 		snprintf(err, errlen, "%s:%u: unknown setting '%.60s' (the "
 			 "settings are spool, filter, watch, btf, json, "
-			 "file-bytes and socket-bytes)", c->path, line, name);
+			 "file-bytes, socket-bytes and the uplink's, "
+			 "docs/configuration.md)", c->path, line, name);
 		return -1;
 	}
 	if (!*v) {

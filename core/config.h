@@ -23,6 +23,10 @@ struct et_config {
 	char *text;		/* the file, cut into the strings below */
 	const char *spool, *filter, *btf;
 	int json, file_bytes, socket_bytes;	/* -1: not set */
+	/* the uplink's (`edgetrace uplink`; `run` does not use them) */
+	const char *uplink_url, *uplink_ca, *uplink_cert, *uplink_key;
+	const char *fleet_pub, *device_key, *device_id;
+	const char *uplink_rate, *uplink_quota, *uplink_backoff;
 	const char **watches;
 	unsigned int *watch_lines;	/* the line of each watch */
 	size_t n_watches;

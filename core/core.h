@@ -239,6 +239,12 @@ int et_status_path(const char *spool, const char *ext, char *buf, size_t len);
 int et_status_write(const char *spool, struct et_agent_status *s);
 void et_status_remove(const char *spool);
 int et_status_print(const char *spool, const char *ext, FILE *out);
+int et_status_path_of(const char *spool, const char *who, const char *ext,
+		      char *buf, size_t len);
+int et_status_print_of(const char *spool, const char *who, const char *ext,
+		       FILE *out);
+/* `edgetrace uplink` (core/uplink_cmd.c, CONFIG_UPLINK_HTTPS) */
+int et_cmd_uplink(int argc, char **argv);
 
 /* Output (output.c). */
 void et_print_json(FILE *f, const struct et_record *r);

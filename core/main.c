@@ -30,6 +30,9 @@ static const char usage[] =
 "  keygen   make fleet or device key pairs    (edgetrace keygen --help)\n"
 "  decode   verify, decrypt sealed batches    (edgetrace decode --help)\n"
 #endif
+#ifdef CONFIG_UPLINK_HTTPS
+"  uplink   send the spool to the collector   (edgetrace uplink --help)\n"
+#endif
 "\n"
 "Options:\n"
 "  -h, --help     show this help\n"
@@ -99,6 +102,16 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "keygen") || !strcmp(cmd, "decode")) {
 		fprintf(stderr, "edgetrace: '%s' is not in this build: it was "
 			"configured without CONFIG_UPLINK_SEAL\n", cmd);
+		return ET_EXIT_USAGE;
+	}
+#endif
+#ifdef CONFIG_UPLINK_HTTPS
+	if (!strcmp(cmd, "uplink"))
+		return et_cmd_uplink(argc - 1, argv + 1);
+#else
+	if (!strcmp(cmd, "uplink")) {
+		fprintf(stderr, "edgetrace: 'uplink' is not in this build: it "
+			"was configured without CONFIG_UPLINK_HTTPS\n");
 		return ET_EXIT_USAGE;
 	}
 #endif

@@ -376,9 +376,12 @@ int et_cmd_status(int argc, char **argv)
 		printf("]},\"agent\":");
 		fflush(stdout);
 		if (!et_status_print(ra.spool, "json", stdout))
-			puts("null}");
-		else
-			puts("}");
+			fputs("null", stdout);
+		fputs(",\"uplink\":", stdout);
+		fflush(stdout);
+		if (!et_status_print_of(ra.spool, "uplink", "json", stdout))
+			fputs("null", stdout);
+		puts("}");
 	} else {
 		printf("spool     %s\nrecords   %" PRIu64 " (seq %" PRIu64 "..%"
 		       PRIu64 "), %" PRIu64 " evicted\nsize      %" PRIu64
@@ -388,6 +391,7 @@ int et_cmd_status(int argc, char **argv)
 		rc = et_spool_cursor_foreach(sp, print_cursor, &cp);
 		if (!et_status_print(ra.spool, "txt", stdout))
 			puts("agent     not running on this spool");
+		et_status_print_of(ra.spool, "uplink", "txt", stdout);
 	}
 	if (rc)
 		et_err("%s", et_spool_error(sp));

@@ -29,6 +29,13 @@
 
 int et_status_path(const char *spool, const char *ext, char *buf, size_t len)
 {
+	return et_status_path_of(spool, "agent", ext, buf, len);
+}
+
+/* @who: "agent", or "uplink" for the uplink process on the same spool. */
+int et_status_path_of(const char *spool, const char *who, const char *ext,
+		      char *buf, size_t len)
+{
 	const char *dir = STATUS_DIR;
 	struct stat st;
 
@@ -36,7 +43,7 @@ int et_status_path(const char *spool, const char *ext, char *buf, size_t len)
 		return -1;
 	if (access("/run", W_OK))
 		dir = STATUS_DIR_ALT;
-	snprintf(buf, len, "%s/agent-%" PRIx64 "-%" PRIu64 ".%s", dir,
+	snprintf(buf, len, "%s/%s-%" PRIx64 "-%" PRIu64 ".%s", dir, who,
 		 (uint64_t)st.st_dev, (uint64_t)st.st_ino, ext);
 	return 0;
 }
@@ -162,12 +169,18 @@ void et_status_remove(const char *spool)
  */
 int et_status_print(const char *spool, const char *ext, FILE *out)
 {
+	return et_status_print_of(spool, "agent", ext, out);
+}
+
+int et_status_print_of(const char *spool, const char *who, const char *ext,
+		       FILE *out)
+{
 	char path[512], buf[4096];
 	size_t n;
 	int pid = 0;
 	FILE *f;
 
-	if (et_status_path(spool, ext, path, sizeof(path)))
+	if (et_status_path_of(spool, who, ext, path, sizeof(path)))
 		return 0;
 	f = fopen(path, "r");
 	if (!f)
@@ -176,7 +189,7 @@ int et_status_print(const char *spool, const char *ext, FILE *out)
 	fclose(f);
 	buf[n] = '\0';
 	if (sscanf(buf, "{\"pid\":%d", &pid) != 1 &&
-	    sscanf(buf, "agent     pid %d", &pid) != 1)
+	    sscanf(buf, "%*s pid %d", &pid) != 1)
 		return 0;
 	if (kill(pid, 0) && errno == ESRCH)
 		return 0;

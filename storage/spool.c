@@ -12,7 +12,10 @@
  *              and count times a u32 length and that many bytes of record,
  *              all little-endian. Chunks are contiguous: the next chunk's
  *              key is this key + count.
- *   "meta"     "format" = "edgetrace-spool 2", "next_seq", "evicted".
+ *   "meta"     "format" = "edgetrace-spool 2", "next_seq", "evicted", and
+ *              "state.NAME": a consumer's small values (the uplink's
+ *              in-flight batch), written with a cursor move in one
+ *              transaction by et_spool_state_set.
  *   "cursors"  key: a consumer's name ("upload", "export.ssh"); value: the
  *              u64 sequence number it reads next. A cursor set by the
  *              process that appends is written in the same transaction as
@@ -1180,6 +1183,115 @@ out:
 		return fail(sp, "cannot read the spool's cursors: %s",
 			    mdb_strerror(rc));
 	return ret;
+}
+
+/* State: "state.NAME" in the meta database. */
+
+static int state_key(struct et_spool *sp, const char *name, char *key,
+		     size_t len)
+{
+	if (check_cursor_name(sp, name))
+		return -1;
+	snprintf(key, len, "state.%s", name);
+	return 0;
+}
+
+int et_spool_state_get(struct et_spool *sp, const char *name, void *buf,
+		       size_t size, size_t *len)
+{
+	char key[ET_CURSOR_NAME_MAX + 8];
+	MDB_val k, d;
+	MDB_txn *txn;
+	int rc;
+
+	*len = 0;
+	if (state_key(sp, name, key, sizeof(key)))
+		return -1;
+	rc = mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return fail(sp, "cannot read the spool: %s", mdb_strerror(rc));
+	k.mv_size = strlen(key);
+	k.mv_data = key;
+	rc = mdb_get(txn, sp->meta, &k, &d);
+	if (!rc && d.mv_size > size)
+		rc = MDB_BAD_VALSIZE;
+	if (!rc) {
+		memcpy(buf, d.mv_data, d.mv_size);
+		*len = d.mv_size;
+	}
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return fail(sp, "cannot read state '%s': %s", name,
+			    mdb_strerror(rc));
+	return 0;
+}
+
+static int state_write(struct et_spool *sp, const char *key, const void *val,
+		       size_t len, const char *cursor, uint64_t seq)
+{
+	MDB_val k = { strlen(key), (void *)key }, d = { len, (void *)val };
+	uint64_t next = 1;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	if (cursor) {
+		meta_get_u64(txn, sp->meta, "next_seq", &next);
+		if (seq > next) {
+			mdb_txn_abort(txn);
+			return -1;	/* no LMDB code: the caller reports it */
+		}
+		rc = meta_put_u64(txn, sp->cursors, cursor, seq);
+	}
+	if (!rc && len)
+		rc = mdb_put(txn, sp->meta, &k, &d, 0);
+	else if (!rc) {
+		rc = mdb_del(txn, sp->meta, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+int et_spool_state_set(struct et_spool *sp, const char *name,
+		       const void *val, size_t len, const char *cursor,
+		       uint64_t seq)
+{
+	char key[ET_CURSOR_NAME_MAX + 8];
+	int rc, tries;
+
+	if (sp->readonly)
+		return fail(sp, "spool is open read-only");
+	if (state_key(sp, name, key, sizeof(key)) ||
+	    (cursor && check_cursor_name(sp, cursor)))
+		return -1;
+	if (len > ET_STATE_MAX)
+		return fail(sp, "state '%s' of %zu bytes is over the %d-byte "
+			    "limit", name, len, ET_STATE_MAX);
+	if (et_spool_commit(sp))
+		return -1;
+	for (tries = 0; tries < EVICT_RETRIES; tries++) {
+		rc = state_write(sp, key, val, len, cursor, seq);
+		if (rc != MDB_MAP_FULL)
+			break;
+		rc = make_room(sp);
+		if (rc)
+			break;
+	}
+	if (rc == -1)
+		return fail(sp, "cursor '%s' cannot move to %llu: past the "
+			    "spool's last record", cursor,
+			    (unsigned long long)seq);
+	if (rc)
+		return fail(sp, "cannot write state '%s': %s", name,
+			    mdb_strerror(rc));
+	return 0;
 }
 
 const char *et_spool_error(const struct et_spool *sp)

@@ -318,6 +318,31 @@ int et_spool_cursor_foreach(struct et_spool *sp,
 			    int (*cb)(const char *name, uint64_t seq, void *arg),
 			    void *arg);
 
+/*
+ * State: small named values a consumer keeps next to its cursor (the
+ * uplink's in-flight batch), in the spool's "meta" database under
+ * "state.NAME", as durable as the records. Names as for cursors; values
+ * at most ET_STATE_MAX bytes.
+ */
+#define ET_STATE_MAX		256
+
+/*
+ * Read state @name into @buf (@size bytes); *@len = its length, 0 if it
+ * was never set (or was deleted). -1 if it is longer than @size.
+ */
+int et_spool_state_get(struct et_spool *sp, const char *name, void *buf,
+		       size_t size, size_t *len);
+
+/*
+ * In one write transaction: set state @name to @len bytes at @val (@len 0
+ * deletes it) and, when @cursor is not NULL, move that cursor to @seq (at
+ * most last_seq + 1, as et_spool_cursor_set). Records queued by this
+ * process are committed first, in their own transaction.
+ */
+int et_spool_state_set(struct et_spool *sp, const char *name,
+		       const void *val, size_t len, const char *cursor,
+		       uint64_t seq);
+
 /* Commit what is queued, sync and close. Returns -1 if that failed. */
 int et_spool_close(struct et_spool *sp);
 

@@ -26,6 +26,7 @@ PACKAGES="
 	libsqlite3-dev zlib1g-dev
 	busybox-static systemd
 	openssl python3-cryptography
+	libpq-dev postgresql curl
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
@@ -47,6 +48,10 @@ PACKAGES="
 #   openssl python3-cryptography: test_sealed (keys of other types, the
 #     device certificate recipe of docs/uplink.md, and an independent
 #     decoder of docs/sealed-format.md)
+#   libpq-dev postgresql curl: the fleet collector (collector/, built for
+#     the host only) links Debian's libpq; test_collector and
+#     bench/collector.sh start a throwaway PostgreSQL cluster with its
+#     initdb and pg_ctl and post batches over mutual TLS with curl
 
 SOURCES_FILE=/etc/apt/sources.list.d/edgetrace-src.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg

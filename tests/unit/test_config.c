@@ -67,6 +67,38 @@ static void unset_settings(void)
 	et_config_free(&c);
 }
 
+/* The uplink's settings: read as strings, each once, never checked here. */
+static void uplink_settings(void)
+{
+	struct et_config c;
+	char err[256];
+
+	CHECK_INT(0, parse(&c, "uplink-url = https://c.example:8443/v1/batches\n"
+			   "uplink-ca = /etc/edgetrace/ca.crt\n"
+			   "uplink-cert = /etc/edgetrace/device.crt\n"
+			   "uplink-key = /etc/edgetrace/tls.key\n"
+			   "fleet-pub = /etc/edgetrace/fleet.pub\n"
+			   "device-key = /etc/edgetrace/device.key\n"
+			   "device-id = gw-0042\n"
+			   "uplink-rate = 20k\n"
+			   "uplink-quota = 50M\n"
+			   "uplink-backoff = 60\n", err));
+	CHECK_STR("https://c.example:8443/v1/batches", c.uplink_url);
+	CHECK_STR("/etc/edgetrace/ca.crt", c.uplink_ca);
+	CHECK_STR("/etc/edgetrace/device.crt", c.uplink_cert);
+	CHECK_STR("/etc/edgetrace/tls.key", c.uplink_key);
+	CHECK_STR("/etc/edgetrace/fleet.pub", c.fleet_pub);
+	CHECK_STR("/etc/edgetrace/device.key", c.device_key);
+	CHECK_STR("gw-0042", c.device_id);
+	CHECK_STR("20k", c.uplink_rate);
+	CHECK_STR("50M", c.uplink_quota);
+	CHECK_STR("60", c.uplink_backoff);
+	CHECK(c.spool == NULL);
+	et_config_free(&c);
+	CHECK_INT(-1, parse(&c, "device-id = a\ndevice-id = b\n", err));
+	CHECK(strstr(err, "f:2: 'device-id' is set twice") != NULL);
+}
+
 static void errors(void)
 {
 	static const struct {
@@ -148,5 +180,6 @@ CHECK_MAIN_BEGIN("test_config")
 	RUN(every_setting);
 	RUN(unset_settings);
 	RUN(errors);
+	RUN(uplink_settings);
 	RUN(files);
 CHECK_MAIN_END

@@ -879,6 +879,67 @@ static void other_formats_refused(void)
 	et_spool_close(sp);
 }
 
+/*
+ * State values: unset reads length 0; a value and a cursor move land in
+ * one transaction and survive reopen; a cursor past the last record
+ * refuses the whole write (the value is not changed either); length 0
+ * deletes; bad names and values over ET_STATE_MAX are refused.
+ */
+static void state_values(void)
+{
+	char dir[512], err[512], buf[ET_STATE_MAX], big[ET_STATE_MAX + 1];
+	uint8_t rec[ET_REC_MAX_SIZE];
+	struct et_spool *sp;
+	uint64_t seq, c;
+	size_t len, n;
+
+	path_for(dir, sizeof(dir), "state");
+	sp = open_spool(dir, 1 << 20, 0, err);
+	CHECK(sp);
+	CHECK_INT(0, et_spool_state_get(sp, "uplink", buf, sizeof(buf), &len));
+	CHECK_INT(0, len);
+	for (uint32_t i = 1; i <= 10; i++) {
+		n = make_rec(rec, i, 10);
+		CHECK_INT(0, et_spool_append(sp, rec, n, &seq));
+	}
+	/* queued records are committed first, then value and cursor */
+	CHECK_INT(0, et_spool_state_set(sp, "uplink", "abc", 3, "uplink", 4));
+	CHECK_INT(0, et_spool_pending(sp));
+	CHECK_INT(0, et_spool_state_get(sp, "uplink", buf, sizeof(buf), &len));
+	CHECK_MEM("abc", buf, len);
+	CHECK_INT(0, et_spool_cursor_get(sp, "uplink", &c));
+	CHECK_INT(4, c);
+	/* past the end: nothing changes */
+	CHECK_INT(-1, et_spool_state_set(sp, "uplink", "xyz", 3, "uplink", 12));
+	CHECK(strstr(et_spool_error(sp), "past the spool's last record"));
+	CHECK_INT(0, et_spool_state_get(sp, "uplink", buf, sizeof(buf), &len));
+	CHECK_MEM("abc", buf, len);
+	CHECK_INT(0, et_spool_state_set(sp, "uplink", "de", 2, NULL, 0));
+	CHECK_INT(0, et_spool_cursor_get(sp, "uplink", &c));
+	CHECK_INT(4, c);
+	/* too small a buffer, bad names, too long a value */
+	CHECK_INT(-1, et_spool_state_get(sp, "uplink", buf, 1, &len));
+	CHECK_INT(-1, et_spool_state_set(sp, "Bad Name", "a", 1, NULL, 0));
+	memset(big, 'x', sizeof(big));
+	CHECK_INT(-1, et_spool_state_set(sp, "uplink", big, sizeof(big),
+					 NULL, 0));
+	CHECK_INT(0, et_spool_close(sp));
+	sp = open_spool(dir, 1 << 20, 1, err);
+	CHECK(sp);
+	CHECK_INT(0, et_spool_state_get(sp, "uplink", buf, sizeof(buf), &len));
+	CHECK_MEM("de", buf, len);
+	CHECK_INT(-1, et_spool_state_set(sp, "uplink", "a", 1, NULL, 0));
+	et_spool_close(sp);
+	sp = open_spool(dir, 1 << 20, 0, err);
+	CHECK(sp);
+	CHECK_INT(0, et_spool_state_set(sp, "uplink", NULL, 0, "uplink", 11));
+	CHECK_INT(0, et_spool_state_get(sp, "uplink", buf, sizeof(buf), &len));
+	CHECK_INT(0, len);
+	CHECK_INT(0, et_spool_cursor_get(sp, "uplink", &c));
+	CHECK_INT(11, c);
+	CHECK_INT(0, et_spool_close(sp));
+}
+
 CHECK_MAIN_BEGIN("test_spool")
 	base = mkdtemp(tmpl);
 	if (!base) {
@@ -900,5 +961,6 @@ CHECK_MAIN_BEGIN("test_spool")
 	RUN(largest_records_small_queue);
 	RUN(read_while_evicting);
 	RUN(other_formats_refused);
+	RUN(state_values);
 	rmrf(base);
 CHECK_MAIN_END
