@@ -14,6 +14,9 @@
 #   make test-all            build and test every board (foreign ones under
 #                            qemu-user); what CI runs
 #   make size                per-object size table of the final binary
+#   make system-test         boot Debian's arm64 and armhf kernels under QEMU
+#                            with the qemu-arm64 and armv7 builds
+#                            (tests/system/; SYSTEM_BOARDS=... for fewer)
 #   make btf KERNEL=VMLINUX  build/<board>/vmlinux.btf: the kernel BTF the
 #                            probes need, for kernels without built-in BTF
 #   make install DESTDIR=... PREFIX=/usr
@@ -50,7 +53,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all tools unit-tests pin-variant io-variant uplink-variant asan-tests fuzzers fuzz integration size install collector btf clean \
+.PHONY: all test test-all system-test tools unit-tests pin-variant io-variant uplink-variant asan-tests fuzzers fuzz integration size install collector btf clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -453,6 +456,14 @@ install: all
 KERNEL ?= /sys/kernel/btf/vmlinux
 btf: $(O)/bpf/edgetrace.o
 	$(Q)toolchains/btf.sh "$(KERNEL)" $< $(O)/vmlinux.btf
+
+# The emulated boards (tests/system/README.md): each board's io-variant,
+# then Debian's kernel for it booted under QEMU with that build; the host
+# board's edgetrace imports and queries what the guest exported.
+SYSTEM_BOARDS ?= qemu-arm64 armv7
+system-test: $(if $(T_QEMU),,all)
+	$(Q)$(if $(T_QEMU),,EDGETRACE_HOST=$(O)/edgetrace) \
+		bash tests/system/run.sh --build $(SYSTEM_BOARDS)
 
 endif # config goals
 

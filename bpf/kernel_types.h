@@ -162,16 +162,6 @@ struct syscall_trace_enter {
 };
 
 /*
- * ret is long in the kernel; it is declared unsigned here because libbpf
- * can narrow a CO-RE load to a 32-bit kernel's 4-byte field only for
- * unsigned integers. The probes compare it with 0 only.
- */
-struct syscall_trace_exit {
-	int nr;
-	unsigned long ret;
-};
-
-/*
  * Sockets (net.bpf.c). The addresses and ports of sock_common live in
  * anonymous unions in the kernel; CO-RE finds them by name. skc_v6_* exist
  * only with CONFIG_IPV6 (read under bpf_core_field_exists). file___net and
@@ -288,5 +278,22 @@ struct pt_regs___et {
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute pop
 #endif
+
+/*
+ * The context of the syscalls:sys_exit_* tracepoints, at fixed offsets,
+ * not relocated: the tracepoint's record is an ABI (8 bytes of common
+ * fields, the syscall number, then ret, a long of the kernel's size), and
+ * CO-RE cannot narrow a load of a signed field, such as the kernel's long,
+ * to a 32-bit kernel's 4 bytes. The probes compare ret with 0 only.
+ */
+struct syscall_trace_exit {
+	__u64 common;		/* struct trace_entry */
+	int nr;
+#if defined(__TARGET_ARCH_arm)
+	int ret;		/* at 12 */
+#else
+	long ret;		/* at 16 */
+#endif
+};
 
 #endif /* EDGETRACE_KERNEL_TYPES_H */

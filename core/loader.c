@@ -468,7 +468,9 @@ static void pick_open_probes(struct et_probes *p)
 	struct bpf_program *prog;
 	int regs;
 
-	regs = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+	/* its result is a BTF pointer: only a kernel with BTF verifies it */
+	regs = access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
 				       BPF_FUNC_task_pt_regs, NULL) > 0 &&
 	       !getenv("EDGETRACE_OPEN_PAIRS");
 	bpf_object__for_each_program(prog, p->skel->obj) {
@@ -723,6 +725,7 @@ static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 	pick_open_probes(p);
 	/* direct loads through task BTF pointers (bpf/common.bpf.h) */
 	p->skel->rodata->et_task_btf = !getenv("EDGETRACE_OPEN_PAIRS") &&
+		access(KERNEL_BTF, R_OK) == 0 &&
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
 					BPF_FUNC_get_current_task_btf,
 					NULL) > 0;

@@ -168,6 +168,17 @@ else
 	fi
 fi
 
+# The emulated boards (tests/system/): Debian's kernel booted under QEMU
+# with a board's build, on the host board only. Each SKIPs when its kernel
+# cannot be fetched or its board was not built. EDGETRACE_SYSTEM_BOARDS
+# (default qemu-arm64 armv7; empty for none) chooses the boards.
+if [ -z "$QEMU" ]; then
+	for b in ${EDGETRACE_SYSTEM_BOARDS-qemu-arm64 armv7}; do
+		EDGETRACE_HOST="$O/edgetrace" run_one "" bash tests/system/run.sh \
+			--build-existing --no-total "$b"
+	done
+fi
+
 line="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && line="$line, $skip skipped"
 echo "$line"

@@ -27,6 +27,7 @@ PACKAGES="
 	busybox-static systemd
 	openssl python3-cryptography
 	libpq-dev postgresql curl
+	qemu-system-arm dwarves cpio
 "
 #   build-essential make gcc pkg-config cmake: zlib, libbpf, lmdb, mbedtls
 #   clang llvm bpftool linux-libc-dev: BPF objects, skeletons, uapi headers
@@ -52,6 +53,12 @@ PACKAGES="
 #     the host only) links Debian's libpq; test_collector and
 #     bench/collector.sh start a throwaway PostgreSQL cluster with its
 #     initdb and pg_ctl and post batches over mutual TLS with curl
+#   qemu-system-arm dwarves cpio: tests/system/ (make system-test, and
+#     make test on the host board) boots Debian's arm64 and armhf kernels
+#     with qemu-system-aarch64 and qemu-system-arm (both in qemu-system-arm)
+#     from a cpio initramfs; dwarves' pahole makes the armhf kernel's BTF
+#     from its -dbg package (tests/system/fetch.sh adds the arm64 and armhf
+#     architectures to dpkg to download those packages)
 
 SOURCES_FILE=/etc/apt/sources.list.d/edgetrace-src.sources
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg

@@ -1,0 +1,116 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# init.sh - /init of the emulated board's initramfs (tests/system/board.sh
+# builds it). Mounts the kernel's file systems, starts the agent on a spool
+# in RAM with a watch on /tmp/w, runs a known workload, stops the agent,
+# prints the spool armored to the serial console between markers, and
+# powers off. /etc/systest.conf (written by board.sh) sets BTF (a BTF file
+# for --btf, or empty), PORT and AGENT_ENV (NAME=VALUE... for the agent).
+# Every line the host reads starts with "ET-SYSTEST ".
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+say() { echo "ET-SYSTEST $*"; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs -o size=64m tmpfs /tmp
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
+	mount -t debugfs debugfs /sys/kernel/debug
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+ip link set lo up
+. /etc/systest.conf
+
+say "kernel $(uname -r) $(uname -m)"
+say "version $(edgetrace --version)"
+say "btf-sysfs $([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
+say "uptime-start $(cut -d' ' -f1 /proc/uptime)"
+
+finish() {
+	say "uptime-end $(cut -d' ' -f1 /proc/uptime)"
+	say "poweroff"
+	sync
+	poweroff -f
+	sleep 10
+}
+
+btfargs=
+if [ -n "$BTF" ]; then
+	if edgetrace run --help 2>&1 | grep -q -- --btf; then
+		btfargs="--btf $BTF"
+		say "btf via --btf $BTF"
+	else
+		# no --btf yet: libbpf's own fallback, /boot/vmlinux-RELEASE
+		mkdir -p /boot
+		ln -s "$BTF" "/boot/vmlinux-$(uname -r)"
+		say "btf via /boot/vmlinux-$(uname -r) (this edgetrace has no --btf)"
+	fi
+fi
+
+mkdir -p /tmp/w /tmp/spool
+# shellcheck disable=SC2086
+env $AGENT_ENV edgetrace run --spool /tmp/spool --watch all=/tmp/w $btfargs \
+	>/tmp/agent.out 2>/tmp/agent.err &
+agent=$!
+i=0
+while ! grep -q capturing /tmp/agent.err; do
+	if ! kill -0 $agent 2>/dev/null || [ $i -ge 1200 ]; then
+		say "agent-failed"
+		sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err
+		finish
+	fi
+	i=$((i + 1))
+	usleep 100000
+done
+say "agent-started $(cut -d' ' -f1 /proc/uptime) after $i polls"
+sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err
+
+# execs through relative paths: /bin/true is a hard link to busybox
+# (so it is its own path), /bin/ls a symlink to /bin/busybox
+(cd /bin && ./true) && say "ran ./true in /bin"
+(cd /bin && ./ls / >/dev/null) && say "ran ./ls in /bin"
+(cd /usr && ../bin/true) && say "ran ../bin/true in /usr"
+
+# file operations in the watched directory, through relative paths
+if cd /tmp/w; then
+	mkdir sub
+	echo hello >f1
+	mv f1 sub/f2
+	rm sub/f2
+	rmdir sub
+	cd / && say "fileops done"
+fi
+
+# a TCP conversation on the loopback: 100 bytes up, 200 down
+netpeer server tcp 127.0.0.1 "$PORT" 200 100 >/tmp/srv 2>&1 &
+srv=$!
+i=0
+while ! grep -q '^listen' /tmp/srv && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	usleep 50000
+done
+netpeer client tcp 127.0.0.1 "$PORT" 100 200 >/tmp/cli 2>&1
+wait $srv
+sed 's/^/ET-SYSTEST server: /' /tmp/srv
+sed 's/^/ET-SYSTEST client: /' /tmp/cli
+
+sleep 1
+# the agent's memory: peak and now, anonymous, file-backed and shared
+say "agent-memory $(grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' /proc/$agent/status |
+	tr -s ' \t' ' ' | tr '\n' ' ')"
+edgetrace status --spool /tmp/spool 2>&1 | sed 's/^/ET-SYSTEST status-running: /'
+kill -INT $agent
+wait $agent
+say "agent-exit $?"
+sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err | tail -3
+edgetrace status --spool /tmp/spool 2>&1 | sed 's/^/ET-SYSTEST status: /'
+
+say "uptime-export $(cut -d' ' -f1 /proc/uptime)"
+echo "===ET-SYSTEST-ARMOR-BEGIN==="
+edgetrace export --spool /tmp/spool --format armor
+echo "===ET-SYSTEST-ARMOR-END==="
+finish
