@@ -351,17 +351,22 @@ asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
 # tests/fuzz/corpus/<name>/, and fails on a crash, leak, timeout or UB;
 # the input that did it is left in $(O)/fuzz/<name>-crash-*.
 FUZZERS := filter record
+FUZZERS-$(CONFIG_UPLINK_SEAL) += sealed
+FUZZERS += $(FUZZERS-y)
 FUZZ_DEPS-filter := core/filter.c storage/record.c core/output.c \
 	core/output_io.c
 FUZZ_DEPS-record := storage/record.c
+FUZZ_DEPS-sealed := uplink/seal.c
+FUZZ_LIBS-sealed := $(HOST_DEPS)/lib/libmbedcrypto.a $(HOST_DEPS)/lib/libz.a
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS-$$*) $(wildcard storage/*.h core/*.h) $(GEN)/autoconf.h
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS-$$*) $(wildcard storage/*.h core/*.h uplink/*.h) $(GEN)/autoconf.h
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@ (libFuzzer+ASan+UBSan)"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS-$*)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(if $(FUZZ_LIBS-$*),-isystem $(HOST_DEPS)/include) \
+		-o $@ $< $(FUZZ_DEPS-$*) $(FUZZ_LIBS-$*)
 
 ifeq ($(T_QEMU),)
 fuzzers: $(addprefix $(O)/fuzz/fuzz_,$(FUZZERS))

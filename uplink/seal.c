@@ -504,7 +504,8 @@ int et_batch_add(struct et_batch *b, uint64_t seq, const uint8_t *rec,
 	uint64_t gap = b->count ? seq - b->last - 1 : 0;
 	size_t n;
 
-	if (!seq || len > ET_REC_MAX_SIZE || (b->count && seq <= b->last)) {
+	if (!seq || !len || len > ET_REC_MAX_SIZE ||
+	    (b->count && seq <= b->last)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -567,6 +568,10 @@ static int walk(const uint8_t *p, size_t len, uint64_t first, et_spool_cb cb,
 		}
 		if (i)
 			seq += gap + 1;
+		if (!n) {
+			*why = "a record is empty";
+			return -1;
+		}
 		if (n > ET_REC_MAX_SIZE || n > (uint64_t)(end - p)) {
 			*why = "a record's length runs past the payload or the "
 			       "largest record";

@@ -106,10 +106,10 @@ struct et_batch {
 
 void et_batch_init(struct et_batch *b);
 /*
- * Append a record (at most ET_REC_MAX_SIZE bytes) with sequence number
- * @seq, which must be above the last one's. -1 if it does not (errno
- * EINVAL), if the batch would pass ET_SEAL_RAW_MAX (E2BIG) or out of
- * memory (ENOMEM).
+ * Append a record (1 to ET_REC_MAX_SIZE bytes) with sequence number
+ * @seq, which must be above the last one's. -1 if it does not or the
+ * record is empty (errno EINVAL), if the batch would pass ET_SEAL_RAW_MAX
+ * (E2BIG) or out of memory (ENOMEM).
  */
 int et_batch_add(struct et_batch *b, uint64_t seq, const uint8_t *rec,
 		 size_t len);

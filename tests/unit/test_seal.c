@@ -437,7 +437,8 @@ static void batch_rules(void)
 	CHECK_INT(-1, et_batch_add(&b, 2, rec, 25));
 	CHECK_INT(-1, et_batch_add(&b, 4, rec, sizeof(rec)));
 	CHECK_INT(0, et_batch_add(&b, 4, rec, ET_REC_MAX_SIZE));
-	CHECK_INT(0, et_batch_add(&b, UINT64_MAX, rec, 0));
+	CHECK_INT(-1, et_batch_add(&b, 5, rec, 0));	/* no empty record */
+	CHECK_INT(0, et_batch_add(&b, UINT64_MAX, rec, 1));
 	CHECK_INT(-1, et_batch_add(&b, UINT64_MAX, rec, 1));
 	CHECK_INT(3, b.count);
 	CHECK_INT(0, et_batch_foreach(&b, collect, &c));
@@ -446,7 +447,7 @@ static void batch_rules(void)
 	CHECK_INT(4, c.seq[1]);
 	CHECK(c.seq[2] == UINT64_MAX);
 	CHECK_INT(ET_REC_MAX_SIZE, c.len[1]);
-	CHECK_INT(0, c.len[2]);
+	CHECK_INT(1, c.len[2]);
 	et_batch_free(&b);
 }
 
