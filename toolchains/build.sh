@@ -185,7 +185,7 @@ check_musl_target() {
 stamp_hash() {
 	{
 		cat "$TC_DIR/versions.mk" "$TC_DIR/build.sh" "$TARGET_FILE"
-		cat "$TC_DIR"/compat/elfutils/*
+		cat "$TC_DIR"/compat/*/*
 		cat "$TC_DIR"/patches/*/*.patch
 		"${CROSS_CC:-$CC}" --version 2>&1 | head -n 1
 	} | sha256sum | cut -d' ' -f1
@@ -380,8 +380,13 @@ build_lmdb() {
 
 # mbedtls' plain make build: no cmake cross setup, and the release tarball
 # ships the generated sources, so neither python nor perl runs (GEN_FILES=).
+# Our configuration (compat/mbedtls/mbedtls_config.h: only what edgetrace
+# uses) replaces the default one in the tree, so the installed headers
+# describe the libraries as built.
 build_mbedtls() {
 	unpack mbedtls "$MBEDTLS_VERSION"
+	install -m 644 "$TC_DIR/compat/mbedtls/mbedtls_config.h" \
+		"$WORK/mbedtls/include/mbedtls/mbedtls_config.h"
 	make -C "$WORK/mbedtls/library" -j"$JOBS" GEN_FILES= \
 		CC="$CC" AR="$AR" CFLAGS="$CFLAGS" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a
