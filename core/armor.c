@@ -974,12 +974,8 @@ static int parse_import_args(int argc, char **argv, struct import *im)
 		case 'a': im->append = 1; break;
 		case 'f': im->force = 1; break;
 		case 'h': fputs(import_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("import", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("import", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("import", c, argv);
 		}
 	}
 	if (im->append && im->force)

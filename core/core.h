@@ -81,6 +81,14 @@ void et_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error of @cmd: message, hint to --help, and ET_EXIT_USAGE. */
 int et_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for what a command's getopt_long loop (optstring starting
+ * with ':', opterr 0) returned @c for and does not take: a missing value
+ * (':') or an unknown option. Returns ET_EXIT_USAGE.
+ */
+int et_getopt_error(const char *cmd, int c, char **argv);
+/* The usage error for an argument @cmd does not take; ET_EXIT_USAGE. */
+int et_stray_arg(const char *cmd, const char *arg);
 
 /*
  * Armored export (armor.c; the line grammar is in docs/record-format.md,

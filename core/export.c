@@ -362,17 +362,12 @@ static int parse_export_args(int argc, char **argv, struct export_args *ea)
 				return rc;
 			break;
 		case 'h': fputs(export_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("export", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("export", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("export", c, argv);
 		}
 	}
 	if (optind < argc)
-		return -et_usage_error("export", "unexpected argument '%s'",
-				       argv[optind]);
+		return -et_stray_arg("export", argv[optind]);
 	return check_export_args(ea);
 }
 

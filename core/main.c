@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "version.h"
@@ -59,6 +60,24 @@ int et_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'edgetrace %s --help'.\n", cmd);
 	return ET_EXIT_USAGE;
+}
+
+int et_getopt_error(const char *cmd, int c, char **argv)
+{
+	const char *o = argv[optind - 1];	/* argv[argc] is NULL */
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	/* a short option's missing value leaves optind past the end */
+	if (!o || o[0] != '-')
+		o = shortopt;
+	if (c == ':')
+		return et_usage_error(cmd, "option '%s' needs a value", o);
+	return et_usage_error(cmd, "unknown option '%s'", o);
+}
+
+int et_stray_arg(const char *cmd, const char *arg)
+{
+	return et_usage_error(cmd, "unexpected argument '%s'", arg);
 }
 
 static int version(void)

@@ -128,19 +128,14 @@ static int parse_read_args(const char *cmd, const char *usage, int argc,
 						       "--file, not both");
 			break;
 		case 'h': printf(usage, et_filter_fields()); return 1;
-		case ':':
-			return -et_usage_error(cmd, "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return -et_usage_error(cmd, "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc && !strcmp(cmd, "query"))
 		return join_expr(cmd, argc, argv, ra);
 	if (optind < argc)
-		return -et_usage_error(cmd, "unexpected argument '%s'",
-				       argv[optind]);
+		return -et_stray_arg(cmd, argv[optind]);
 	return 0;
 }
 

@@ -550,17 +550,12 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case 'B': o->socket_bytes = 1; break;
 		case 'w': o->watches[o->n_watches++] = optarg; break;
 		case 'h': fputs(run_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("run", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("run", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("run", c, argv);
 		}
 	}
 	if (optind < argc)
-		return -et_usage_error("run", "unexpected argument '%s'",
-				       argv[optind]);
+		return -et_stray_arg("run", argv[optind]);
 	return 0;
 }
 

@@ -87,17 +87,12 @@ static int parse_keygen_args(int argc, char **argv, struct keygen_args *ka)
 			break;
 		case 'F': ka->force = 1; break;
 		case 'h': fputs(keygen_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("keygen", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("keygen", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("keygen", c, argv);
 		}
 	}
 	if (optind < argc)
-		return -et_usage_error("keygen", "unexpected argument '%s'",
-				       argv[optind]);
+		return -et_stray_arg("keygen", argv[optind]);
 	if (!ka->dir)
 		return -et_usage_error("keygen", "give --fleet DIR (the fleet's "
 				       "key pair) or --device DIR (a device's)");
@@ -395,17 +390,12 @@ static int parse_decode_args(int argc, char **argv, struct decode_args *da)
 		case 'k': da->key = optarg; break;
 		case 'p': da->pubs[da->npubs++] = optarg; break;
 		case 'h': fputs(decode_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("decode", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("decode", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("decode", c, argv);
 		}
 	}
 	if (optind + 1 < argc)
-		return -et_usage_error("decode", "unexpected argument '%s'",
-				       argv[optind + 1]);
+		return -et_stray_arg("decode", argv[optind + 1]);
 	da->file = optind < argc ? argv[optind] : "-";
 	if (!da->key)
 		return -et_usage_error("decode", "give --key FLEET_KEY, the "

@@ -155,17 +155,12 @@ static int parse_args(int argc, char **argv, struct uplink_cli *o)
 		case O_QUOTA: o->quota = optarg; break;
 		case O_BACKOFF: o->backoff = optarg; break;
 		case 'h': fputs(uplink_usage, stdout); return 1;
-		case ':':
-			return -et_usage_error("uplink", "option '%s' needs a "
-					       "value", argv[optind - 1]);
 		default:
-			return -et_usage_error("uplink", "unknown option '%s'",
-					       argv[optind - 1]);
+			return -et_getopt_error("uplink", c, argv);
 		}
 	}
 	if (optind < argc)
-		return -et_usage_error("uplink", "unexpected argument '%s'",
-				       argv[optind]);
+		return -et_stray_arg("uplink", argv[optind]);
 	return 0;
 }
 

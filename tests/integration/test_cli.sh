@@ -30,6 +30,7 @@ expect unknown_command 2 "unknown command 'frobnicate'" "$EDGETRACE" frobnicate
 expect no_command 2 "usage:" "$EDGETRACE"
 expect unknown_option 2 "unknown option '--bogus'" "$EDGETRACE" run --bogus
 expect missing_value 2 "option '--spool' needs a value" "$EDGETRACE" run --spool
+expect short_missing_value 2 "option '-o' needs a value" "$EDGETRACE" import -o
 expect stray_argument 2 "unexpected argument 'extra'" "$EDGETRACE" run --spool "$T/s" extra
 check stray_wrote_nothing test ! -e "$T/s"
 
