@@ -164,9 +164,23 @@ $(O)/bpf/edgetrace.o: $(BPF_OBJS)
 	@echo "  BPFLINK $@"
 	$(Q)$(BPFTOOL) gen object $@ $^
 
+# The skeleton does not embed the object: its elf_bytes function is made to
+# return core/bpfobj.c's inflated copy of the gzipped object that
+# core/bpfobj.S carries (a fifth of the size on flash).
+SKEL_UNEMBED := skip && /^}$$/ { skip = 0; print "{\n\treturn et_bpf_elf_bytes(sz);\n}"; next } \
+	skip { next } \
+	/^static inline const void \*edgetrace_bpf__elf_bytes\(size_t \*sz\)$$/ { print; skip = 1; n++; next } \
+	{ print } \
+	END { if (n != 1) { print "edgetrace_bpf__elf_bytes not found" > "/dev/stderr"; exit 1 } }
+
 $(GEN)/edgetrace.skel.h: $(O)/bpf/edgetrace.o
 	@echo "  SKEL    $@"
-	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_bpf > $@.full
+	$(Q)awk '$(SKEL_UNEMBED)' $@.full > $@.tmp && rm $@.full && mv $@.tmp $@
+
+$(O)/bpf/edgetrace.o.gz: $(O)/bpf/edgetrace.o
+	$(Q)gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 # ---------------------------------------------------------------- agent
 
@@ -181,7 +195,8 @@ STORAGE_SRCS := storage/record.c storage/spool.c storage/capture.c
 CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
-	core/export.c core/output_io.c core/watch.c core/armor.c core/config.c
+	core/export.c core/output_io.c core/watch.c core/armor.c core/config.c \
+	core/bpfobj.c
 # Sealed batches: keygen, export --format sealed, decode.
 UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
 CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
@@ -192,7 +207,7 @@ TLS_LIBS-$(CONFIG_UPLINK_HTTPS) := libmbedtls.a libmbedx509.a
 UPLINK_SRCS := $(UPLINK_SRCS-y)
 CORE_SRCS += $(CORE_SRCS-y)
 AGENT_SRCS := $(STORAGE_SRCS) $(UPLINK_SRCS) $(CORE_SRCS)
-AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(AGENT_SRCS))
+AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(AGENT_SRCS)) $(O)/obj/core/bpfobj_S.o
 
 WARN := -Wall -Wextra -Werror
 INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Iuplink -Ibpf
@@ -207,6 +222,12 @@ $(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
 	$(Q)$(T_CC) $(TARGET_CFLAGS) -c $< -o $@
 
 $(O)/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+
+BPF_GZ_DEF = -DET_BPF_GZ='"$(abspath $(O)/bpf/edgetrace.o.gz)"'
+$(O)/obj/core/bpfobj_S.o: core/bpfobj.S $(O)/bpf/edgetrace.o.gz
+	@echo "  AS      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(T_CC) $(BPF_GZ_DEF) -c $< -o $@
 
 $(O)/edgetrace: $(AGENT_OBJS)
 	@echo "  LD      $@"
@@ -278,7 +299,8 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 
 # The agent itself under ASan + UBSan (host only): the integration tests
 # run against it too.
-ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(AGENT_SRCS))
+ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(AGENT_SRCS)) \
+	$(O)/asan/obj/core/bpfobj_S.o
 HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a $(TLS_LIBS-y) libmbedcrypto.a)
 
 $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
@@ -287,6 +309,11 @@ $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
 	$(Q)gcc $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/asan/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+
+$(O)/asan/obj/core/bpfobj_S.o: core/bpfobj.S $(O)/bpf/edgetrace.o.gz
+	@echo "  AS      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(BPF_GZ_DEF) -c $< -o $@
 
 $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 	@echo "  LD      $@ (ASan+UBSan)"

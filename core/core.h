@@ -75,6 +75,13 @@ int et_seek_since(struct et_spool *sp, uint64_t since, uint64_t *from);
 int et_parse_when(const char *cmd, const char *opt, const char *s,
 		  uint64_t *ns);
 
+/*
+ * bpfobj.c: the embedded BPF object inflated for the skeleton's open (NULL
+ * and a message when it cannot be), and freed once libbpf has opened it.
+ */
+const void *et_bpf_elf_bytes(size_t *sz);
+void et_bpf_elf_free(void);
+
 /* Print "edgetrace: " and the message to stderr. */
 void et_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

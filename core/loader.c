@@ -714,6 +714,7 @@ static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 	if (oo.btf_custom_path)
 		et_err("CO-RE against the BTF in %s", oo.btf_custom_path);
 	p->skel = edgetrace_bpf__open_opts(&oo);
+	et_bpf_elf_free();	/* libbpf is done with the ELF once open */
 	if (!p->skel) {
 		explain_load_error(-errno, err, errlen);
 		return -1;

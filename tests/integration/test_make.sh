@@ -19,6 +19,14 @@ bin=$T/root/usr/sbin/edgetrace
 check install_executable test -x "$bin"
 check install_static grep -q 'statically linked' <<<"$(file -b "$bin")"
 check install_stripped grep -q ', stripped' <<<"$(file -b "$bin")"
+# the BPF object is carried gzipped (core/bpfobj.S), not as a raw ELF: no
+# BPF ELF header (e_machine 247, EM_BPF) in the binary, and the .gz whole
+check bpf_object_not_raw test "$(LC_ALL=C grep -a -c -P \
+	'(?s)\x7fELF[\x01\x02][\x01\x02]\x01.{11}\xf7\x00' "$bin")" -eq 0
+gz=build/$board/bpf/edgetrace.o.gz
+check bpf_object_gzipped python3 -c 'import sys
+b, g = (open(f, "rb").read() for f in sys.argv[1:])
+sys.exit(g not in b)' "$bin" "$gz"
 
 mk V=1 BOARD="$board" >"$T/v1" 2>&1
 check v1_shows_commands grep -q '^mkdir -p build/' "$T/v1"
