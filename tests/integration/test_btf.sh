@@ -23,6 +23,17 @@ check btf_is_minimal test "$size" -gt 0 -a "$size" -lt $((full / 100))
 
 check btf_id_written grep -Eq '^crc32 [0-9a-f]{8} size [0-9]+$' "$build/vmlinux.btf.id"
 
+# the kernel's own BTF inside an ELF vmlinux (.BTF) or a kernel Image
+# (arm64's is uncompressed) is found there: the .id names the same BTF
+printf 'int x;\n' | gcc -c -x c - -o "$T/empty.o"
+llvm-objcopy --add-section .BTF=/sys/kernel/btf/vmlinux "$T/empty.o" "$T/vmlinux"
+{ head -c 4096 /dev/urandom; printf '\237\353\001\000\030\000\000\000junk';
+  cat /sys/kernel/btf/vmlinux; head -c 4096 /dev/urandom; } >"$T/Image"
+for k in vmlinux Image; do
+	"$ROOT/toolchains/btf.sh" "$T/$k" "$build/bpf/edgetrace.o" "$T/$k.btf" >/dev/null 2>&1
+	check "btf_from_$k" cmp -s "$T/$k.btf.id" "$build/vmlinux.btf.id"
+done
+
 cp "$build/vmlinux.btf" "$T/board.btf"
 cp "$build/vmlinux.btf.id" "$T/board.btf.id"
 start_agent "$T/spool" --btf "$T/board.btf" || fail btf_start "agent did not start"

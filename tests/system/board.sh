@@ -95,6 +95,7 @@ cp tests/system/init.sh "$R/init"
 chmod 755 "$R/init"
 BTF=
 FULL_BTF=
+OWN_BTF=
 [ -s "$KDIR/vmlinux.btf" ] && FULL_BTF=$KDIR/vmlinux.btf
 [ -n "${SYSTEST_BTF:-}" ] && FULL_BTF=$SYSTEST_BTF
 if [ -n "$FULL_BTF" ]; then
@@ -112,6 +113,23 @@ if [ -n "$FULL_BTF" ]; then
 		BTF=/etc/edgetrace/vmlinux.btf
 	else
 		fail min_core_btf "$(tail -3 "$T/btf.log")"
+	fi
+elif grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$KDIR/config"; then
+	# BTF built in: what an image build does (board/*/: make btf from the
+	# kernel it builds), the small file of the kernel's own BTF, here from
+	# its Image, at the build's CONFIG_BTF_FILE with its .id; the agent
+	# uses it unasked, and spares parsing the kernel's megabytes
+	OWN_BTF=$(sed -n 's/^CONFIG_BTF_FILE="\(.*\)"$/\1/p' "$O/.config")
+	if [ -n "$OWN_BTF" ] && toolchains/btf.sh "$KDIR/vmlinuz" \
+		"$O/bpf/edgetrace.o" "$T/own.btf" >"$T/btf.log" 2>&1 &&
+		[ -s "$T/own.btf.id" ]; then
+		pass "btf_file_from_image ($(stat -c %s "$T/own.btf") bytes, $(cat "$T/own.btf.id"))"
+		mkdir -p "$R$(dirname "$OWN_BTF")"
+		cp "$T/own.btf" "$R$OWN_BTF"
+		cp "$T/own.btf.id" "$R$OWN_BTF.id"
+	else
+		fail btf_file_from_image "no CONFIG_BTF_FILE in $O/.config, or: $(tail -3 "$T/btf.log")"
+		OWN_BTF=
 	fi
 fi
 PORT=40123
@@ -154,6 +172,17 @@ check agent_exit_0 grep -q '^ET-SYSTEST agent-exit 0' "$T/serial.txt"
 if [ -n "$BTF" ] && [ -z "${SYSTEST_BTF:-}" ]; then
 	# the agent loaded its probes against the BTF file, not /sys/kernel/btf
 	check guest_has_no_sysfs_btf grep -q '^ET-SYSTEST btf-sysfs no' "$T/serial.txt"
+fi
+if [ -n "$OWN_BTF" ]; then
+	# made from this very kernel's BTF (the .id matched): used unasked
+	check btf_file_used grep -q "^ET-SYSTEST agent: edgetrace: CO-RE against the BTF in $OWN_BTF\$" "$T/serial.txt"
+fi
+# MISSION: peak RSS at most 8 MiB on a board (kernel BTF parsed whole by
+# libbpf costs 12-13 MiB: docs/footprint.md)
+hwm=$(sed -n 's/^ET-SYSTEST agent-memory .*VmHWM: \([0-9]*\) kB.*/\1/p' "$T/serial.txt")
+echo "# $N: agent peak RSS ${hwm:-?} KiB"
+if [ -n "$BTF$OWN_BTF" ]; then
+	check peak_rss_at_most_8MiB test "${hwm:-99999}" -le 8192
 fi
 
 # ---- the armored spool, from the serial log
