@@ -427,9 +427,9 @@ $(PIN_O)/.config: $(CONFIG) Kconfig
 pin-variant: $(PIN_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-pin all
 
-# The board with the probes still in development (CONFIG_PROBE_FILE,
-# CONFIG_PROBE_NET), with its ASan agent: the default build leaves them
-# out, but their tests run (tests/run.sh) and bench/open-storm.sh uses it.
+# The board with the file and socket probes (CONFIG_PROBE_FILE,
+# CONFIG_PROBE_NET), with its ASan agent, for a board whose defconfig
+# leaves them out: their tests run against it then (tests/run.sh).
 IO_O := build/$(BOARD)-io
 $(IO_O)/.config: $(CONFIG) Kconfig
 	$(Q)mkdir -p $(IO_O)
@@ -464,7 +464,9 @@ TEST_GOALS += collector
 ifneq ($(CONFIG_PIN_BPF),y)
 TEST_GOALS += pin-variant
 endif
+ifneq ($(CONFIG_PROBE_FILE)$(CONFIG_PROBE_NET),yy)
 TEST_GOALS += io-variant
+endif
 ifneq ($(CONFIG_UPLINK_HTTPS),y)
 TEST_GOALS += uplink-variant
 endif

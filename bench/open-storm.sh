@@ -28,8 +28,9 @@
 # do not trade places between rounds. Prints one line per pair and the
 # median ratio per scenario. Needs root.
 #
-# The agent is `make io-variant`'s: build/x86_64's configuration with the
-# file and network probes, in build/x86_64-io; EDGETRACE=... uses another.
+# The agent is build/x86_64's (the default configuration has the file and
+# network probes; when it lacks them, `make io-variant`'s build/x86_64-io);
+# EDGETRACE=... uses another.
 
 set -u
 
@@ -48,17 +49,24 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 [ "$(id -u)" = 0 ] || { echo "open-storm.sh: needs root" >&2; exit 2; }
 
-build_io_variant() {
+# build_agent: build/x86_64, or build/x86_64-io when it lacks file or net
+build_agent() {
 	[ -f build/x86_64/.config ] || make -s x86_64_defconfig >/dev/null || return 1
-	make -s BOARD=x86_64 io-variant >/dev/null
+	if grep -q '^CONFIG_PROBE_FILE=y' build/x86_64/.config &&
+		grep -q '^CONFIG_PROBE_NET=y' build/x86_64/.config; then
+		make -s BOARD=x86_64 all tools >/dev/null && echo build/x86_64
+	else
+		make -s BOARD=x86_64 io-variant >/dev/null && echo build/x86_64-io
+	fi
 }
 
 if [ -z "${EDGETRACE:-}" ]; then
-	build_io_variant || { echo "open-storm.sh: build failed" >&2; exit 2; }
-	EDGETRACE=build/x86_64-io/edgetrace
+	B=$(build_agent) || { echo "open-storm.sh: build failed" >&2; exit 2; }
+	EDGETRACE=$B/edgetrace
 fi
-STORM=${OPENSTORM:-build/x86_64-io/tools/openstorm}
-[ -x "$STORM" ] || make -s BOARD=x86_64-io tools >/dev/null
+STORM=${OPENSTORM:-$(dirname "$EDGETRACE")/tools/openstorm}
+[ -x "$STORM" ] || STORM=build/x86_64/tools/openstorm
+[ -x "$STORM" ] || make -s BOARD=x86_64 tools >/dev/null
 PROBES=$("$EDGETRACE" --version | sed 's/.*probes: //; s/)$//')
 echo "# $(uname -r), $(nproc) CPUs, probes: $PROBES, N=$N, rounds=$ROUNDS"
 

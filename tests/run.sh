@@ -110,12 +110,15 @@ if [ -z "$QEMU" ] && [ -d "$O/fuzz" ]; then
 	done
 fi
 
-# The tests of the probes in development (file, net) run against
-# build/<board>-io (make io-variant) when the default build lacks them.
+# The tests of the file and socket probes run against build/<board>-io
+# (make io-variant) when the board's build lacks them.
 IO_TESTS=
-for t in tests/integration/test_file.sh tests/integration/test_net.sh; do
-	[ -f "$t" ] && [ -x "$O-io/edgetrace" ] && IO_TESTS="$IO_TESTS $t"
-done
+if ! grep -q '^CONFIG_PROBE_FILE=y' "$O/.config" ||
+	! grep -q '^CONFIG_PROBE_NET=y' "$O/.config"; then
+	for t in tests/integration/test_file.sh tests/integration/test_net.sh; do
+		[ -f "$t" ] && [ -x "$O-io/edgetrace" ] && IO_TESTS="$IO_TESTS $t"
+	done
+fi
 is_io_test() {
 	case " $IO_TESTS " in *" $1 "*) return 0 ;; esac
 	return 1
@@ -134,7 +137,7 @@ else
 	for t in tests/integration/test_*.sh; do
 		is_io_test "$t" || run_one "" bash "$t"
 	done
-	# the probes in development, on the build that has them
+	# the file and socket probes, on the build that has them
 	for t in $IO_TESTS; do
 		EDGETRACE="$O-io/edgetrace" ET_TOOLS="$O-io/tools" \
 			run_one "[io] " bash "$t"

@@ -15,8 +15,9 @@
 #	SYSTEST_OUT	keep the initramfs, serial log and capture there
 #			(default: a temporary directory, removed)
 #	SYSTEST_TIMEOUT	seconds the guest may run (default 300)
-#	SYSTEST_BUILD	the guest's build directory (default build/BOARD-io,
-#			else build/BOARD)
+#	SYSTEST_BUILD	the guest's build directory (default build/BOARD when
+#			it has the file and socket probes, else build/BOARD-io
+#			when there is one, else build/BOARD)
 #	SYSTEST_AGENT_ENV  NAME=VALUE... for the guest's agent
 #			(EDGETRACE_DEBUG_BPF=1, EDGETRACE_OPEN_PAIRS=1)
 #	SYSTEST_BTF	a kernel BTF file (raw or ELF, or a vmlinux with DWARF):
@@ -24,9 +25,10 @@
 #			the kernel has BTF built in (to compare the agent's
 #			memory: libbpf then parses 4 KB instead of 5 MB)
 #
-# The guest agent is build/BOARD-io/edgetrace (make BOARD=BOARD io-variant:
-# file and socket probes) when it exists, else build/BOARD/edgetrace, whose
-# file and network checks are then skipped. Prints PASS/FAIL/SKIP lines in
+# The guest agent is build/BOARD/edgetrace when the board's configuration
+# has the file and socket probes (the default), else build/BOARD-io's (make
+# BOARD=BOARD io-variant) when it exists; without them the file and network
+# checks are skipped. Prints PASS/FAIL/SKIP lines in
 # the style of tests/integration ("PASS system.BOARD.NAME").
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -56,7 +58,10 @@ HOST_ET=${EDGETRACE_HOST:-build/x86_64/edgetrace}
 [ -x "$HOST_ET" ] || skip "no host edgetrace at $HOST_ET (make BOARD=x86_64)"
 command -v "$QEMU" >/dev/null || skip "$QEMU is missing (apt-get install qemu-system-arm)"
 command -v cpio >/dev/null || skip "cpio is missing (apt-get install cpio)"
-O=${SYSTEST_BUILD:-build/$BOARD-io}
+O=build/$BOARD
+grep -q '^CONFIG_PROBE_FILE=y' "$O/.config" 2>/dev/null &&
+	grep -q '^CONFIG_PROBE_NET=y' "$O/.config" || O=build/$BOARD-io
+O=${SYSTEST_BUILD:-$O}
 [ -x "$O/edgetrace" ] || O=build/$BOARD
 [ -x "$O/edgetrace" ] || skip "no $BOARD build (make BOARD=$BOARD io-variant)"
 TOOLS=$O/tools

@@ -5,9 +5,10 @@
 # (tests/system/board.sh) for each BOARD (default: qemu-arm64 armv7), one
 # after the other, then "N passed, N failed" (", N skipped").
 #
-#   --build           first `make BOARD=<b> io-variant` for each board, so
-#                     that the guest gets the file and socket probes (builds
-#                     the board's toolchain when it was never built)
+#   --build           first `make BOARD=<b> all tools` for each board (and
+#                     `io-variant` when its configuration leaves out the
+#                     file or socket probes), building the board's toolchain
+#                     when it was never built
 #   --build-existing  the same, only for the boards already built
 #                     (build/<b>/toolchain.mk); the others are left alone
 #                     (board.sh then uses build/<b> or SKIPs)
@@ -41,11 +42,15 @@ for b in "$@"; do
 	if [ $build = 2 ] || { [ $build = 1 ] && [ -f "build/$b/toolchain.mk" ]; }; then
 		t0=$(date +%s)
 		log=$(mktemp)
+		goals="all tools"
+		grep -q '^CONFIG_PROBE_FILE=y' "build/$b/.config" 2>/dev/null &&
+			grep -q '^CONFIG_PROBE_NET=y' "build/$b/.config" ||
+			goals="$goals io-variant"
 		if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-			make --no-print-directory BOARD="$b" io-variant >"$log" 2>&1; then
-			echo "# system.$b: make BOARD=$b io-variant: $(($(date +%s) - t0)) s"
+			make --no-print-directory BOARD="$b" $goals >"$log" 2>&1; then
+			echo "# system.$b: make BOARD=$b $goals: $(($(date +%s) - t0)) s"
 		else
-			echo "FAIL system.$b.build: make BOARD=$b io-variant failed:"
+			echo "FAIL system.$b.build: make BOARD=$b $goals failed:"
 			tail -15 "$log" | sed 's/^/#   /'
 			fail=$((fail + 1))
 			rm -f "$log"
