@@ -182,6 +182,7 @@ storm() {
 
 start_agent() {
 	local spool=$1 _
+	rm -f "$WORK/agent.err"	# not the last agent's "capturing"
 	"$EDGETRACE" run --spool "$spool" >"$WORK/agent.out" 2>"$WORK/agent.err" &
 	AGENT_PID=$!
 	for _ in $(seq 1 200); do

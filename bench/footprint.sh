@@ -16,7 +16,9 @@
 # Variants are built in build/<board>-fp-<variant>/ from the board's
 # .config with the options below forced. Peak RSS (VmHWM) is measured for
 # the x86_64 agent of each variant while tests/tools/execstorm runs 2,000
-# execs; needs root. Prints a Markdown table.
+# execs, with libbpf parsing the kernel's whole BTF and with the small BTF
+# file of `make btf` that a board image ships (docs/footprint.md); needs
+# root. Prints a Markdown table.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,10 +52,12 @@ variant_config() {
 	KCONFIG_CONFIG=$o/.config /usr/bin/python3 -m olddefconfig Kconfig >/dev/null
 }
 
-peak_rss_kib() {	# peak_rss_kib AGENT: VmHWM after 2,000 execs, and of what
+# peak_rss_kib AGENT [RUN ARGS]: VmHWM after 2,000 execs, and of what
+peak_rss_kib() {
 	local agent=$1 t pid kib
+	shift
 	t=$(mktemp -d /tmp/et-footprint-XXXXXX)
-	"$agent" run --spool "$t/spool" >/dev/null 2>"$t/err" &
+	"$agent" run --spool "$t/spool" "$@" >/dev/null 2>"$t/err" &
 	pid=$!
 	for _ in $(seq 1 100); do grep -q capturing "$t/err" && break; sleep 0.05; done
 	build/x86_64/tools/execstorm -n 2000 -d /bin ./true >/dev/null 2>&1
@@ -67,19 +71,25 @@ peak_rss_kib() {	# peak_rss_kib AGENT: VmHWM after 2,000 execs, and of what
 }
 
 [ -x build/x86_64/tools/execstorm ] || make -s BOARD=x86_64 tools >/dev/null
-echo "| board | variant | stripped bytes | KiB | peak RSS (x86_64) |"
-echo "|---|---|---|---|---|"
+echo "| board | variant | stripped bytes | KiB | peak RSS, kernel BTF (x86_64) | peak RSS, board BTF file (x86_64) |"
+echo "|---|---|---|---|---|---|"
 for b in $BOARDS; do
 	for v in minimal default full; do
 		variant_config "$b" "$v"
 		if ! make -s BOARD="$b-fp-$v" all >"build/$b-fp-$v/build.log" 2>&1; then
-			echo "| $b | $v | build failed (build/$b-fp-$v/build.log) | | |"
+			echo "| $b | $v | build failed (build/$b-fp-$v/build.log) | | | |"
 			continue
 		fi
 		size=$(stat -c %s "build/$b-fp-$v/edgetrace.stripped")
 		rss=
-		[ "$b" = x86_64 ] && [ "$(id -u)" = 0 ] &&
+		rss_file=
+		if [ "$b" = x86_64 ] && [ "$(id -u)" = 0 ]; then
 			rss=$(peak_rss_kib "build/$b-fp-$v/edgetrace")
-		echo "| $b | $v | $size | $((size / 1024)) | $rss |"
+			# what a board image ships: make btf of its own kernel
+			make -s BOARD="$b-fp-$v" btf >/dev/null 2>&1 &&
+				rss_file=$(peak_rss_kib "build/$b-fp-$v/edgetrace" \
+					--btf "build/$b-fp-$v/vmlinux.btf")
+		fi
+		echo "| $b | $v | $size | $((size / 1024)) | $rss | $rss_file |"
 	done
 done

@@ -86,7 +86,7 @@ mkdir -p "$T/watched" "$T/other"
 : >"$T/other/f"
 
 start_agent() {
-	rm -rf "$T/spool"
+	rm -rf "$T/spool" "$T/agent.err"	# not the last agent's "capturing"
 	if [ "${1:-}" = floor ]; then
 		taskset -c 0 "$T/floor" "$T/floor.bpf.o" 2>"$T/agent.err" &
 	else
@@ -95,7 +95,7 @@ start_agent() {
 	fi
 	AGENT=$!
 	for _ in $(seq 1 200); do
-		grep -q capturing "$T/agent.err" && return 0
+		grep -q capturing "$T/agent.err" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	echo "open-storm.sh: agent did not start:" >&2

@@ -25,6 +25,9 @@ check() {
 start_agent() {
 	local spool=$1 i
 	shift
+	# not the last agent's "capturing": the shell may not have truncated
+	# agent.err yet when the loop below first reads it
+	rm -f "$T/agent.out" "$T/agent.err"
 	"$EDGETRACE" run --spool "$spool" "$@" >"$T/agent.out" 2>"$T/agent.err" &
 	AGENT_PID=$!
 	for i in $(seq 1 200); do
