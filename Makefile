@@ -226,6 +226,8 @@ comma := ,
 UNIT_TESTS := record spool powercut output event proctable container filter config \
 	watch
 UNIT_TESTS-$(CONFIG_UPLINK_SEAL) += seal
+# reduced mode's parsers (core/tpformat.c, core/procinfo.c)
+UNIT_TESTS += tpformat procinfo
 UNIT_TESTS += $(UNIT_TESTS-y)
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
@@ -241,6 +243,8 @@ UNIT_DEPS-container := core/container.c
 UNIT_DEPS-filter := storage/record.c core/filter.c core/output.c \
 	core/output_io.c
 UNIT_DEPS-seal := uplink/seal.c
+UNIT_DEPS-tpformat := core/tpformat.c
+UNIT_DEPS-procinfo := core/procinfo.c
 # Libraries a test needs besides LMDB, from the target's or the host's prefix.
 UNIT_LIBS-seal := libmbedcrypto.a libz.a
 UNIT_HDRS := $(wildcard storage/*.h core/*.h uplink/*.h bpf/*.h)
