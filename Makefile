@@ -168,6 +168,22 @@ $(GEN)/edgetrace.skel.h: $(O)/bpf/edgetrace.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_bpf > $@.tmp && mv $@.tmp $@
 
+# Reduced mode (CONFIG_REDUCED_MODE): the process probes on tracepoint
+# fields only, for kernels without BTF; a second, small object and
+# skeleton, with no CO-RE relocation (bpf/reduced.bpf.c).
+ifeq ($(CONFIG_REDUCED_MODE),y)
+$(O)/bpf/reduced.o: $(O)/bpf/maps.bpf.o $(O)/bpf/reduced.bpf.o
+	@echo "  BPFLINK $@"
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(GEN)/reduced.skel.h: $(O)/bpf/reduced.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_reduced_bpf > $@.tmp && mv $@.tmp $@
+
+SKELS-y := $(GEN)/reduced.skel.h
+endif
+SKELS := $(GEN)/edgetrace.skel.h $(SKELS-y)
+
 # ---------------------------------------------------------------- agent
 
 VERSION := $(shell cat VERSION)$(shell git rev-parse --short HEAD >/dev/null 2>&1 && echo "-g$$(git rev-parse --short HEAD)")
@@ -182,6 +198,10 @@ CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/output.c core/query.c core/status.c core/enrich.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
 	core/export.c core/output_io.c core/watch.c core/armor.c core/config.c
+# Reduced mode: the tracepoint format parser and what /proc tells of a
+# live process, for the loader and the enricher.
+CORE_SRCS-$(CONFIG_REDUCED_MODE) += core/reduced.c core/tpformat.c \
+	core/procinfo.c
 # Sealed batches: keygen, export --format sealed, decode.
 UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
 CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
@@ -206,7 +226,7 @@ $(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	$(Q)$(T_CC) $(TARGET_CFLAGS) -c $< -o $@
 
-$(O)/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+$(O)/obj/core/loader.o $(O)/obj/core/reduced.o: $(SKELS)
 
 $(O)/edgetrace: $(AGENT_OBJS)
 	@echo "  LD      $@"
@@ -226,8 +246,7 @@ comma := ,
 UNIT_TESTS := record spool powercut output event proctable container filter config \
 	watch
 UNIT_TESTS-$(CONFIG_UPLINK_SEAL) += seal
-# reduced mode's parsers (core/tpformat.c, core/procinfo.c)
-UNIT_TESTS += tpformat procinfo
+UNIT_TESTS-$(CONFIG_REDUCED_MODE) += tpformat procinfo
 UNIT_TESTS += $(UNIT_TESTS-y)
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
@@ -290,7 +309,7 @@ $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/asan/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+$(O)/asan/obj/core/loader.o $(O)/asan/obj/core/reduced.o: $(SKELS)
 
 $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 	@echo "  LD      $@ (ASan+UBSan)"
