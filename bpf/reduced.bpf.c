@@ -366,7 +366,7 @@ int et_r_exit_thread(void *ctx)
 #define FATAL_DEFAULT	0xf780ffffu	/* bit n: signal n + 1 */
 
 SEC("tracepoint/signal/signal_generate")
-int et_r_signal(void *ctx)
+int et_r_exit_signal(void *ctx)
 {
 	__u32 sig = tp_read(ctx, ET_R_SIG_SIG);
 	__u32 pid = tp_read(ctx, ET_R_SIG_PID);

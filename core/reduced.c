@@ -83,7 +83,7 @@ static const struct r_prog {
 	{ "et_r_exit", NULL, { -1 } },	/* group_dead is optional */
 	{ "et_r_exit_group", "et_r_exit", { ET_R_EXIT_GROUP_CODE, -1 } },
 	{ "et_r_exit_thread", "et_r_exit", { ET_R_EXIT_CODE, -1 } },
-	{ "et_r_signal", "et_r_exit",
+	{ "et_r_exit_signal", "et_r_exit",
 	  { ET_R_SIG_SIG, ET_R_SIG_PID, ET_R_SIG_RESULT, -1 } },
 };
 
