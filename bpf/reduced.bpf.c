@@ -146,10 +146,21 @@ static __always_inline __u32 current_tgid(void)
 #endif
 
 #ifdef CONFIG_PROBE_EXEC
+/* Is there an argument after the first ET_R_MAX_ARGS of @argv? */
+static __always_inline int more_args(const char *argv)
+{
+	__u64 p = 0;
+
+	bpf_probe_read_user(&p, ET_UPTR_SIZE,
+			    argv + ET_R_MAX_ARGS * ET_UPTR_SIZE);
+	return p != 0;
+}
+
 /* Copy the strings of user argv[] @argv into s->a; returns their bytes. */
 static __always_inline __u32 read_argv(struct r_scratch *s, const char *argv)
 {
 	__u64 off = 0, room;
+	char *dst;
 	int i;
 
 	s->a.flags = 0;
@@ -167,21 +178,24 @@ static __always_inline __u32 read_argv(struct r_scratch *s, const char *argv)
 		/* checked on room itself, the register the helper gets */
 		room = CONFIG_EXEC_ARGV_BYTES - off;
 		barrier_var(room);
-		if (off >= CONFIG_EXEC_ARGV_BYTES || room > CONFIG_EXEC_ARGV_BYTES) {
+		if (off >= CONFIG_EXEC_ARGV_BYTES ||
+		    room > CONFIG_EXEC_ARGV_BYTES) {
 			s->a.flags |= ET_EXEC_ARGS_TRUNC;
 			break;
 		}
-		n = bpf_probe_read_user_str(&s->a.args[off & (ET_R_BUF / 2 - 1)],
-					    room, (void *)(unsigned long)p);
+		dst = &s->a.args[off & (ET_R_BUF / 2 - 1)];
+		n = bpf_probe_read_user_str(dst, room,
+					    (void *)(unsigned long)p);
 		if (n <= 0) {
 			s->a.flags |= ET_EXEC_ARGS_FAULT;
 			break;
 		}
 		off += n;
 	}
-	if (i == ET_R_MAX_ARGS)
+	/* all ET_R_MAX_ARGS read: cut if there is one more */
+	if (i == ET_R_MAX_ARGS && more_args(argv))
 		s->a.flags |= ET_EXEC_ARGS_TRUNC;
-	if (off > CONFIG_EXEC_ARGV_BYTES)	/* cannot happen: the verifier */
+	if (off > CONFIG_EXEC_ARGV_BYTES)	/* cannot happen: verifier */
 		off = CONFIG_EXEC_ARGV_BYTES;
 	return off;
 }
@@ -301,7 +315,7 @@ int et_r_exec(void *ctx)
 	ev->data[(off + 1) & (2 * ET_R_BUF - 1)] = '\0';
 	ev->exe_len = ev->cwd_len = 0;
 	size = ET_EXEC_FIXED_SIZE + off + 2;
-	if (size > sizeof(s->exec))	/* cannot happen; tells the verifier */
+	if (size > sizeof(s->exec))	/* cannot happen; for the verifier */
 		return 0;
 	ev->hdr.size = size;
 	et_output(ev, size);

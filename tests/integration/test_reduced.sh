@@ -99,6 +99,9 @@ done
 "$ETWORKLOAD" fork 3 >"$T/fork.pids"
 "$ETWORKLOAD" threads 2 >"$T/threads.pids"
 "$ETWORKLOAD" execveat "$T/bin" et-sleeper 0.3 >"$T/execveat.pids"
+# argv of 64 arguments (all read) and of 65 (cut after 64)
+/bin/true $(seq -f 'x%g' 1 63)
+/bin/true $(seq -f 'y%g' 1 64)
 sleep 0.5
 stop_agent INT
 check stop_clean test $? -eq 0
@@ -185,6 +188,16 @@ m = [e for e in of("exec", pid=pid) if e["proc"]["filename"].startswith("/dev/fd
 assert len(m) == 1, "%d execveat events of %d" % (len(m), pid)
 e = m[0]
 assert e["proc"]["cmdline"] == "et-sleeper 0.3", e'
+
+judge argv_64_arguments '
+m = [e["proc"] for e in of("exec", filename="/bin/true")
+     if e["proc"].get("cmdline", "").startswith("/bin/true x1 ")]
+assert len(m) == 1 and m[0]["cmdline"].split()[-1] == "x63", m
+assert "cmdline_truncated" not in m[0], m[0]
+m = [e["proc"] for e in of("exec", filename="/bin/true")
+     if e["proc"].get("cmdline", "").startswith("/bin/true y1 ")]
+assert len(m) == 1 and m[0]["cmdline"].split()[-1] == "y63", m
+assert m[0]["cmdline_truncated"] is True, m[0]'
 
 "$EDGETRACE" query --spool "$T/spool" 'evt.type = exec and proc.cmdline = "./et-sleeper 0.7"' >"$T/q.txt"
 check query_filter_finds_it test "$(grep -c ' exec ' "$T/q.txt")" -eq 1
