@@ -164,23 +164,43 @@ $(O)/bpf/edgetrace.o: $(BPF_OBJS)
 	@echo "  BPFLINK $@"
 	$(Q)$(BPFTOOL) gen object $@ $^
 
-# The skeleton does not embed the object: its elf_bytes function is made to
-# return core/bpfobj.c's inflated copy of the gzipped object that
-# core/bpfobj.S carries (a fifth of the size on flash).
-SKEL_UNEMBED := skip && /^}$$/ { skip = 0; print "{\n\treturn et_bpf_elf_bytes(sz);\n}"; next } \
-	skip { next } \
-	/^static inline const void \*edgetrace_bpf__elf_bytes\(size_t \*sz\)$$/ { print; skip = 1; n++; next } \
-	{ print } \
-	END { if (n != 1) { print "edgetrace_bpf__elf_bytes not found" > "/dev/stderr"; exit 1 } }
+# Reduced mode (CONFIG_REDUCED_MODE): the process probes on tracepoint
+# fields only, for kernels without BTF; a second, small object and
+# skeleton, with no CO-RE relocation (bpf/reduced.bpf.c).
+$(O)/bpf/reduced.o: $(O)/bpf/maps.bpf.o $(O)/bpf/reduced.bpf.o
+	@echo "  BPFLINK $@"
+	$(Q)$(BPFTOOL) gen object $@ $^
 
-$(GEN)/edgetrace.skel.h: $(O)/bpf/edgetrace.o
+# The skeletons do not embed their objects: each one's elf_bytes function
+# is made to return core/bpfobj.c's inflated copy of the gzipped object
+# that core/bpfobj.S carries (a fifth of the size on flash) as et_bpf_NAME.
+# skel_unembed NAME: the awk program that rewrites NAME_bpf__elf_bytes
+skel_unembed = skip && /^}$$/ { skip = 0; \
+		print "{\n\treturn et_bpf_elf_bytes(et_bpf_$(1), et_bpf_$(1)_end, sz);\n}"; next } \
+	skip { next } \
+	/^static inline const void \*$(1)_bpf__elf_bytes\(size_t \*sz\)$$/ { \
+		print "extern const unsigned char et_bpf_$(1)[], et_bpf_$(1)_end[];\n"; \
+		print; skip = 1; n++; next } \
+	{ print } \
+	END { if (n != 1) { print "$(1)_bpf__elf_bytes not found" > "/dev/stderr"; exit 1 } }
+
+$(GEN)/%.skel.h: $(O)/bpf/%.o
 	@echo "  SKEL    $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(BPFTOOL) gen skeleton $< name edgetrace_bpf > $@.full
-	$(Q)awk '$(SKEL_UNEMBED)' $@.full > $@.tmp && rm $@.full && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst reduced,edgetrace_reduced,$*)_bpf > $@.full
+	$(Q)awk '$(call skel_unembed,$(subst reduced,edgetrace_reduced,$*))' $@.full > $@.tmp && \
+		rm $@.full && mv $@.tmp $@
 
-$(O)/bpf/edgetrace.o.gz: $(O)/bpf/edgetrace.o
+$(O)/bpf/%.o.gz: $(O)/bpf/%.o
 	$(Q)gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
+
+BPF_EMBED-y := edgetrace
+BPF_EMBED-$(CONFIG_REDUCED_MODE) += reduced
+SKELS := $(patsubst %,$(GEN)/%.skel.h,$(BPF_EMBED-y))
+# bpf_embed_def NAME: what core/bpfobj.S needs to carry NAME's object
+bpf_embed_def = -DET_BPF_GZ='"$(abspath $(O)/bpf/$(1).o.gz)"' \
+	-DET_BPF_SYM=et_bpf_$(subst reduced,edgetrace_reduced,$(1)) \
+	-DET_BPF_END=et_bpf_$(subst reduced,edgetrace_reduced,$(1))_end
 
 # ---------------------------------------------------------------- agent
 
@@ -197,6 +217,10 @@ CORE_SRCS := core/main.c core/run.c core/loader.c core/event.c \
 	core/proctable.c core/container.c core/pin.c core/filter.c \
 	core/export.c core/output_io.c core/watch.c core/armor.c core/config.c \
 	core/bpfobj.c
+# Reduced mode: the tracepoint format parser and what /proc tells of a
+# live process, for the loader and the enricher.
+CORE_SRCS-$(CONFIG_REDUCED_MODE) += core/reduced.c core/tpformat.c \
+	core/procinfo.c
 # Sealed batches: keygen, export --format sealed, decode.
 UPLINK_SRCS-$(CONFIG_UPLINK_SEAL) += uplink/seal.c
 CORE_SRCS-$(CONFIG_UPLINK_SEAL) += core/sealed.c
@@ -207,7 +231,8 @@ TLS_LIBS-$(CONFIG_UPLINK_HTTPS) := libmbedtls.a libmbedx509.a
 UPLINK_SRCS := $(UPLINK_SRCS-y)
 CORE_SRCS += $(CORE_SRCS-y)
 AGENT_SRCS := $(STORAGE_SRCS) $(UPLINK_SRCS) $(CORE_SRCS)
-AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(AGENT_SRCS)) $(O)/obj/core/bpfobj_S.o
+AGENT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(AGENT_SRCS)) \
+	$(patsubst %,$(O)/obj/core/bpfobj_%.o,$(BPF_EMBED-y))
 
 WARN := -Wall -Wextra -Werror
 INCS := -include $(GEN)/autoconf.h -I$(GEN) -Icore -Istorage -Iuplink -Ibpf
@@ -221,13 +246,12 @@ $(O)/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	$(Q)$(T_CC) $(TARGET_CFLAGS) -c $< -o $@
 
-$(O)/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+$(O)/obj/core/loader.o $(O)/obj/core/reduced.o: $(SKELS)
 
-BPF_GZ_DEF = -DET_BPF_GZ='"$(abspath $(O)/bpf/edgetrace.o.gz)"'
-$(O)/obj/core/bpfobj_S.o: core/bpfobj.S $(O)/bpf/edgetrace.o.gz
+$(O)/obj/core/bpfobj_%.o: core/bpfobj.S $(O)/bpf/%.o.gz
 	@echo "  AS      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(T_CC) $(BPF_GZ_DEF) -c $< -o $@
+	$(Q)$(T_CC) $(call bpf_embed_def,$*) -c $< -o $@
 
 $(O)/edgetrace: $(AGENT_OBJS)
 	@echo "  LD      $@"
@@ -247,6 +271,7 @@ comma := ,
 UNIT_TESTS := record spool powercut output event proctable container filter config \
 	watch
 UNIT_TESTS-$(CONFIG_UPLINK_SEAL) += seal
+UNIT_TESTS-$(CONFIG_REDUCED_MODE) += tpformat procinfo
 UNIT_TESTS += $(UNIT_TESTS-y)
 UNIT_DEPS-record := storage/record.c
 UNIT_DEPS-spool := storage/record.c storage/spool.c
@@ -262,6 +287,8 @@ UNIT_DEPS-container := core/container.c
 UNIT_DEPS-filter := storage/record.c core/filter.c core/output.c \
 	core/output_io.c
 UNIT_DEPS-seal := uplink/seal.c
+UNIT_DEPS-tpformat := core/tpformat.c
+UNIT_DEPS-procinfo := core/procinfo.c
 # Libraries a test needs besides LMDB, from the target's or the host's prefix.
 UNIT_LIBS-seal := libmbedcrypto.a libz.a
 UNIT_HDRS := $(wildcard storage/*.h core/*.h uplink/*.h bpf/*.h)
@@ -300,7 +327,7 @@ tools: $(addprefix $(O)/tools/,$(TOOLS))
 # The agent itself under ASan + UBSan (host only): the integration tests
 # run against it too.
 ASAN_AGENT_OBJS := $(patsubst %.c,$(O)/asan/obj/%.o,$(AGENT_SRCS)) \
-	$(O)/asan/obj/core/bpfobj_S.o
+	$(patsubst %,$(O)/asan/obj/core/bpfobj_%.o,$(BPF_EMBED-y))
 HOST_LIBS := $(addprefix $(HOST_DEPS)/lib/,libbpf.a libelf.a libz.a liblmdb.a $(TLS_LIBS-y) libmbedcrypto.a)
 
 $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
@@ -308,12 +335,12 @@ $(O)/asan/obj/%.o: %.c $(GEN)/autoconf.h $(GEN)/version.h $(HOST_DEPS)/.stamp
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/asan/obj/core/loader.o: $(GEN)/edgetrace.skel.h
+$(O)/asan/obj/core/loader.o $(O)/asan/obj/core/reduced.o: $(SKELS)
 
-$(O)/asan/obj/core/bpfobj_S.o: core/bpfobj.S $(O)/bpf/edgetrace.o.gz
+$(O)/asan/obj/core/bpfobj_%.o: core/bpfobj.S $(O)/bpf/%.o.gz
 	@echo "  AS      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)gcc $(BPF_GZ_DEF) -c $< -o $@
+	$(Q)gcc $(call bpf_embed_def,$*) -c $< -o $@
 
 $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 	@echo "  LD      $@ (ASan+UBSan)"

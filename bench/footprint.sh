@@ -8,7 +8,7 @@
 #	bench/footprint.sh [BOARD...]      (default: every board)
 #
 #   minimal  the exec probe, the spool, nothing else (no uplink, no other
-#            probe): goal at most 600 KiB
+#            probe, no reduced mode): goal at most 600 KiB
 #   default  the board's defconfig, what `make` builds
 #   full     every feature: all probes (file and network included), sealed
 #            batches and, when built, the HTTPS uplink: goal at most 1 MiB
@@ -32,7 +32,7 @@ variant_config() {
 	mkdir -p "$o"
 	[ -f "build/$b/.config" ] || make -s BOARD="$b" "build/$b/.config" >/dev/null 2>&1
 	{
-		grep -v '^CONFIG_PROBE_\|^CONFIG_UPLINK_\|^# CONFIG_PROBE_\|^# CONFIG_UPLINK_' "build/$b/.config"
+		grep -v '^CONFIG_PROBE_\|^CONFIG_UPLINK_\|^# CONFIG_PROBE_\|^# CONFIG_UPLINK_\|CONFIG_REDUCED_MODE' "build/$b/.config"
 		case $v in
 		minimal)
 			for p in $PROBES; do
@@ -40,9 +40,10 @@ variant_config() {
 					echo "# CONFIG_PROBE_$p is not set"
 			done
 			echo "# CONFIG_UPLINK_SEAL is not set"
-			echo "# CONFIG_UPLINK_HTTPS is not set" ;;
+			echo "# CONFIG_UPLINK_HTTPS is not set"
+			echo "# CONFIG_REDUCED_MODE is not set" ;;
 		default)
-			grep '^CONFIG_PROBE_\|^CONFIG_UPLINK_\|^# CONFIG_PROBE_\|^# CONFIG_UPLINK_' "build/$b/.config" ;;
+			grep '^CONFIG_PROBE_\|^CONFIG_UPLINK_\|^# CONFIG_PROBE_\|^# CONFIG_UPLINK_\|CONFIG_REDUCED_MODE' "build/$b/.config" ;;
 		full)
 			for p in $PROBES; do echo "CONFIG_PROBE_$p=y"; done
 			echo "CONFIG_UPLINK_SEAL=y"

@@ -34,21 +34,6 @@
 
 #define ET_READ_PTR(src, field)	((void *)(unsigned long)ET_READ_WORD(src, field))
 
-/* Fill the common header for an event of @type from the current task. */
-static __always_inline void et_fill_hdr(struct et_hdr *hdr, __u32 type,
-					__u32 size)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	hdr->ts = bpf_ktime_get_ns();
-	hdr->cgroup_id = bpf_get_current_cgroup_id();
-	hdr->type = type;
-	hdr->size = size;
-	hdr->pid = id >> 32;
-	hdr->tid = (__u32)id;
-	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
-}
-
 /*
  * Direct loads through BTF pointers (bpf_get_current_task_btf,
  * bpf_task_pt_regs) cost a memory access where bpf_probe_read_kernel costs

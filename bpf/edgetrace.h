@@ -21,7 +21,7 @@
 
 #include <linux/types.h>
 
-#define ET_ABI_VERSION		4
+#define ET_ABI_VERSION		5
 
 #define ET_COMM_LEN		16
 #define ET_PATH_MAX		4096	/* power of two: used as a mask */
@@ -99,6 +99,10 @@ struct et_hdr {
 #define ET_EXEC_ARGS_FAULT	(1u << 1)	/* argv could not be read */
 #define ET_EXEC_EXE_TRUNC	(1u << 2)	/* exe deeper than the walk */
 #define ET_EXEC_CWD_TRUNC	(1u << 3)	/* cwd deeper than the walk */
+#define ET_EXEC_REDUCED		(1u << 4)	/* reduced mode: ppid, euid, egid,
+						   sid, tty, exe, cwd not read */
+#define ET_EXEC_ARGS_NONE	(1u << 5)	/* reduced mode: argv not seen
+						   (no execve enter event) */
 
 #define ET_TTY_LEN		32
 
@@ -140,6 +144,7 @@ struct et_exec {
 
 /* et_fork.flags */
 #define ET_FORK_THREAD		(1u << 0)	/* a thread, not a process */
+#define ET_FORK_REDUCED		(1u << 1)	/* sent by the reduced probes */
 
 /* A new task: hdr.pid/tid are the child's, ppid the parent's tgid. */
 struct et_fork {
@@ -147,6 +152,11 @@ struct et_fork {
 	__u32 ppid;
 	__u32 flags;
 };
+
+/* et_exit.flags */
+#define ET_EXIT_REDUCED		(1u << 0)	/* reduced mode: ppid, lifetime and
+						   the core-dump bit not read */
+#define ET_EXIT_NO_STATUS	(1u << 1)	/* reduced mode: code unknown */
 
 /*
  * A process ended: the last thread of its thread group exited. code is
@@ -158,6 +168,8 @@ struct et_exit {
 	__u32 ppid;
 	__u32 code;
 	__u64 lifetime_ns;
+	__u32 flags;		/* ET_EXIT_* */
+	__u32 pad;
 };
 
 /* setuid/setgid family, after a successful call: the resulting ids. */
@@ -307,6 +319,38 @@ struct et_net {
 struct et_watch_key {
 	__u32 prefixlen;	/* in bits */
 	char path[ET_WATCH_KEY_MAX];
+};
+
+/*
+ * Reduced mode (bpf/reduced.bpf.c), for kernels without BTF: the probes
+ * read classic tracepoint records at offsets the loader takes from each
+ * tracepoint's tracefs format file at run time and writes into the
+ * object's read-only et_r_fields[] before loading. size 0: the field is
+ * missing on this kernel (only ET_R_EXIT_GROUP_DEAD may be; a program
+ * that needs a missing field is not loaded). A __data_loc field holds
+ * (length << 16 | offset of the bytes in the record), 4 bytes.
+ */
+enum et_r_field {
+	ET_R_EXEC_FILENAME = 0,	/* sched/sched_process_exec filename */
+	ET_R_EXEC_OLD_PID,	/*   old_pid: the tid that called execve */
+	ET_R_EXECVE_ARGV,	/* syscalls/sys_enter_execve argv */
+	ET_R_EXECVEAT_ARGV,	/* syscalls/sys_enter_execveat argv */
+	ET_R_EXECVE_RET,	/* syscalls/sys_exit_execve ret */
+	ET_R_EXECVEAT_RET,	/* syscalls/sys_exit_execveat ret */
+	ET_R_NEWTASK_PID,	/* task/task_newtask pid: the new task's */
+	ET_R_NEWTASK_FLAGS,	/*   clone_flags */
+	ET_R_EXIT_GROUP_DEAD,	/* sched/sched_process_exit group_dead (6.16) */
+	ET_R_EXIT_GROUP_CODE,	/* syscalls/sys_enter_exit_group error_code */
+	ET_R_EXIT_CODE,		/* syscalls/sys_enter_exit error_code */
+	ET_R_SIG_SIG,		/* signal/signal_generate sig */
+	ET_R_SIG_PID,		/*   pid: the receiving task's */
+	ET_R_SIG_RESULT,	/*   result: TRACE_SIGNAL_* */
+	ET_R_NR
+};
+
+struct et_r_loc {
+	__u16 off;		/* bytes from the start of the record */
+	__u16 size;		/* bytes; 0: missing */
 };
 
 #endif /* EDGETRACE_BPF_ABI_H */

@@ -160,6 +160,21 @@ static __always_inline int et_wanted(__u32 type, __u32 pid, const char *comm)
 	return 1;
 }
 
+/* Fill the common header for an event of @type from the current task. */
+static __always_inline void et_fill_hdr(struct et_hdr *hdr, __u32 type,
+					__u32 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	hdr->ts = bpf_ktime_get_ns();
+	hdr->cgroup_id = bpf_get_current_cgroup_id();
+	hdr->type = type;
+	hdr->size = size;
+	hdr->pid = id >> 32;
+	hdr->tid = (__u32)id;
+	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+}
+
 /* Send an event of @size bytes; on a full ring, count it and move on. */
 static __always_inline void et_output(void *ev, __u64 size)
 {

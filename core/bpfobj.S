@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * bpfobj.S - the probes' BPF object (bpf/edgetrace.o), gzip-compressed,
- * as read-only data: et_bpf_gz up to et_bpf_gz_end. bpfobj.c inflates it
- * for libbpf. ET_BPF_GZ is the .gz file's path, given by the Makefile.
+ * bpfobj.S - one BPF object (bpf/edgetrace.o, or reduced.o), gzip-
+ * compressed, as read-only data from ET_BPF_SYM up to ET_BPF_END, for
+ * bpfobj.c to inflate for libbpf. The Makefile assembles it once per
+ * object and gives ET_BPF_GZ (the .gz file's path) and the two names.
  */
-	.section .rodata.et_bpf_gz, "a"
+	.section .rodata.ET_BPF_SYM, "a"
 	.balign 8
-	.globl et_bpf_gz
-et_bpf_gz:
+	.globl ET_BPF_SYM
+ET_BPF_SYM:
 	.incbin ET_BPF_GZ
-	.globl et_bpf_gz_end
-et_bpf_gz_end:
+	.globl ET_BPF_END
+ET_BPF_END:
 
 	.section .note.GNU-stack, "", %progbits

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpfobj.c - the embedded BPF object, for the skeleton.
+ * bpfobj.c - the embedded BPF objects, for their skeletons.
  *
- * The object is kept gzip-compressed in the binary (bpfobj.S): BTF, line
+ * Each object is kept gzip-compressed in the binary (bpfobj.S): BTF, line
  * info and code compress about 5:1, which is most of the binary's size
- * saved on a board's flash. The skeleton asks for its bytes once per open
- * (the Makefile points its elf_bytes function here); libbpf copies what it
- * keeps (programs, BTF, map contents) while opening and is done with the
- * ELF when bpf_object__open returns, so the loader frees the inflated
- * copy then: it is not resident while the probes run.
+ * saved on a board's flash. A skeleton asks for its bytes once per open
+ * (the Makefile points its elf_bytes function here, with its object's
+ * bounds); libbpf copies what it keeps (programs, BTF, map contents) while
+ * opening and is done with the ELF when bpf_object__open returns, so the
+ * loader frees the inflated copy then: it is not resident while the
+ * probes run. One copy at a time.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,8 +17,6 @@
 #include <zlib.h>
 
 #include "core.h"
-
-extern const unsigned char et_bpf_gz[], et_bpf_gz_end[];
 
 static void *elf;
 
@@ -30,16 +29,17 @@ static size_t inflated_size(const unsigned char *z, size_t zlen)
 	       (size_t)t[3] << 24;
 }
 
-const void *et_bpf_elf_bytes(size_t *sz)
+const void *et_bpf_elf_bytes(const unsigned char *gz,
+			     const unsigned char *end, size_t *sz)
 {
-	size_t zlen = (size_t)(et_bpf_gz_end - et_bpf_gz);
+	size_t zlen = (size_t)(end - gz);
 	z_stream zs;
 	size_t n;
 	int rc;
 
 	et_bpf_elf_free();
 	*sz = 0;
-	n = zlen > 18 ? inflated_size(et_bpf_gz, zlen) : 0;
+	n = zlen > 18 ? inflated_size(gz, zlen) : 0;
 	elf = n ? malloc(n) : NULL;
 	if (!elf) {
 		et_err("cannot inflate the embedded BPF object (%zu bytes): "
@@ -47,7 +47,7 @@ const void *et_bpf_elf_bytes(size_t *sz)
 		return NULL;
 	}
 	memset(&zs, 0, sizeof(zs));
-	zs.next_in = (Bytef *)et_bpf_gz;
+	zs.next_in = (Bytef *)gz;
 	zs.avail_in = (uInt)zlen;
 	zs.next_out = elf;
 	zs.avail_out = (uInt)n;

@@ -3,8 +3,9 @@
  * config.h - the configuration file of `edgetrace run --config FILE`.
  *
  * One setting per line, "NAME = VALUE"; NAME is a long option of `run`
- * (spool, filter, watch, btf, json, file-bytes, socket-bytes), VALUE the rest
- * of the line with the blanks around it removed. Lines whose first
+ * (spool, filter, watch, btf (a file, or none: reduced mode), json,
+ * file-bytes, socket-bytes), VALUE the rest of the line with the blanks
+ * around it removed. Lines whose first
  * non-blank character is '#' are comments. `watch` may be repeated; any
  * other setting given twice is an error, as is an unknown name, so that a
  * typo does not silently leave a setting out. docs/configuration.md has

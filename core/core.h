@@ -76,10 +76,12 @@ int et_parse_when(const char *cmd, const char *opt, const char *s,
 		  uint64_t *ns);
 
 /*
- * bpfobj.c: the embedded BPF object inflated for the skeleton's open (NULL
- * and a message when it cannot be), and freed once libbpf has opened it.
+ * bpfobj.c: an embedded BPF object (its gzip bytes, @gz up to @end)
+ * inflated for its skeleton's open (NULL and a message when it cannot be),
+ * and freed once libbpf has opened it.
  */
-const void *et_bpf_elf_bytes(size_t *sz);
+const void *et_bpf_elf_bytes(const unsigned char *gz,
+			     const unsigned char *end, size_t *sz);
 void et_bpf_elf_free(void);
 
 /* Print "edgetrace: " and the message to stderr. */
@@ -194,6 +196,32 @@ void et_probes_detach(struct et_probes *p);
 /* Read (@set 0) or write the drop counts already reported as gaps. */
 int et_probes_reported(struct et_probes *p, uint64_t *drops, int set);
 
+/*
+ * Reduced mode (loader.c): NULL when the probes run with the kernel's
+ * BTF; else why they run reduced ("no kernel BTF", "--btf none").
+ */
+const char *et_probes_reduced(struct et_probes *p);
+
+/*
+ * Reduced mode's tracepoint fields (reduced.c, CONFIG_REDUCED_MODE): the
+ * offsets of every field bpf/reduced.bpf.c reads into @fields (the
+ * object's et_r_fields[ET_R_NR]), from tracefs; the programs of @obj that
+ * need a field this kernel lacks are left out (autoload off) and named in
+ * @skips with the reason. Returns how many were left out.
+ */
+struct bpf_object;
+struct et_r_loc;
+struct et_reduced_skip {
+	char prog[48];
+	char why[160];
+};
+
+int et_reduced_fields(struct bpf_object *obj, struct et_r_loc *fields,
+		      struct et_reduced_skip *skips, int max);
+/* What reduced mode lacks, and the probe families it cannot run. */
+const char *et_reduced_lacking(void);
+const char *et_reduced_unavailable(void);
+
 /* Pinning (pin.c, CONFIG_PIN_BPF). */
 struct bpf_object;
 struct bpf_link;
@@ -243,6 +271,8 @@ struct et_agent_status {
 	uint64_t started, updated;	/* ns since the epoch */
 	uint64_t rss_kib, peak_rss_kib;
 	char active[2048], inactive[1024];
+	/* reduced mode: why, what it lacks, the families not running */
+	char reduced[256], lacking[384], unavailable[64];
 	struct et_bpf_memory mem;
 	uint64_t issued, recorded, malformed, gaps;
 	uint64_t drops[8];

@@ -11,6 +11,14 @@
  * removes the entry. Every other event is enriched from the entry of its
  * pid, when there is one.
  *
+ * Reduced mode (no kernel BTF: records flagged ET_REC_FLAG_REDUCED): an
+ * exec comes without ppid, euid, egid, session, tty, exe and cwd. The
+ * ppid is the one its fork gave the process table; the others are read
+ * from /proc/PID (procinfo.c) if the process still lives then, which a
+ * process that lives a few milliseconds does not: they stay absent. An
+ * exit comes without ppid and lifetime: the table has the ppid, and the
+ * start of processes it saw fork (or seeded from /proc's starttime).
+ *
  * Containers: the cgroup v2 id of an event is turned into a path by the
  * cgroup cache (container.c) and the path into a container id. The result
  * per id is kept in a small direct-mapped cache, so a busy container costs
@@ -27,6 +35,7 @@
 #include "container.h"
 #include "core.h"
 #include "edgetrace.h"
+#include "procinfo.h"
 #include "proctable.h"
 
 #define CT_CACHE	64	/* power of two */
@@ -45,6 +54,9 @@ struct et_enricher {
 	struct et_cgroups *cgroups;	/* NULL without cgroup v2 */
 	struct ct_entry ct[CT_CACHE];
 	uint64_t root_cgroup;		/* id of the cgroup2 root */
+#ifdef CONFIG_REDUCED_MODE
+	struct et_procinfo live;	/* a reduced exec's, from /proc */
+#endif
 };
 
 /* The cgroup2 mount point, from /proc/self/mounts. */
@@ -200,10 +212,89 @@ static void add_process(struct et_record *r, const struct et_proc *p)
 	}
 }
 
-static void on_exec(struct et_enricher *e, const struct et_record *r)
+#ifdef CONFIG_REDUCED_MODE
+/* ns since boot (CLOCK_BOOTTIME: /proc's starttime) of UTC time @ts */
+static uint64_t boot_ns_of(uint64_t ts)
 {
-	struct et_proc *p = et_proctable_put(e->procs, r->pid);
+	struct timespec rt, bt;
+	uint64_t off;
 
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	off = ((uint64_t)rt.tv_sec - (uint64_t)bt.tv_sec) * 1000000000ull +
+	      (uint64_t)rt.tv_nsec - (uint64_t)bt.tv_nsec;
+	return ts > off ? ts - off : 0;
+}
+
+static void set_live_str(struct et_record *r, enum et_field f,
+			 struct et_str *dst, const char *s, size_t len)
+{
+	dst->p = s;
+	dst->len = len;
+	et_record_set(r, f);
+}
+
+static void set_live_u32(struct et_record *r, enum et_field f, uint32_t *dst,
+			 uint32_t v)
+{
+	*dst = v;
+	et_record_set(r, f);
+}
+
+/*
+ * A reduced exec: its ppid from the table (@ppid, from its fork), the
+ * rest from /proc while the process is still the one that exec'd.
+ */
+static void add_live(struct et_enricher *e, struct et_record *r,
+		     uint32_t ppid)
+{
+	struct et_procinfo *pi = &e->live;
+
+	if (ppid)
+		set_live_u32(r, ET_F_PPID, &r->ppid, ppid);
+	if (et_procinfo_read("/proc", "/sys", r->pid, r->comm.p, r->comm.len,
+			     pi))
+		return;
+	if (!ppid && (pi->have & ET_PI_PPID))
+		set_live_u32(r, ET_F_PPID, &r->ppid, pi->ppid);
+	if (pi->have & ET_PI_EUID)
+		set_live_u32(r, ET_F_EUID, &r->euid, pi->euid);
+	if (pi->have & ET_PI_EGID)
+		set_live_u32(r, ET_F_EGID, &r->egid, pi->egid);
+	if (pi->have & ET_PI_SID)
+		set_live_u32(r, ET_F_SID, &r->sid, pi->sid);
+	if (pi->have & ET_PI_TTY)
+		set_live_str(r, ET_F_TTY, &r->tty, pi->tty, strlen(pi->tty));
+	if (pi->have & ET_PI_EXE)
+		set_live_str(r, ET_F_EXE, &r->exe, pi->exe, pi->exe_len);
+	if (pi->have & ET_PI_CWD)
+		set_live_str(r, ET_F_CWD, &r->cwd, pi->cwd, pi->cwd_len);
+}
+
+/* A reduced exit's lifetime, from the start the table knows. */
+static void add_lifetime(struct et_record *r, const struct et_proc *p)
+{
+	uint64_t now = boot_ns_of(r->ts);
+
+	if (et_record_has(r, ET_F_LIFETIME) || !p->start_ns ||
+	    now < p->start_ns)
+		return;
+	r->lifetime = now - p->start_ns;
+	et_record_set(r, ET_F_LIFETIME);
+}
+#endif
+
+static void on_exec(struct et_enricher *e, struct et_record *r)
+{
+	struct et_proc *p = et_proctable_get(e->procs, r->pid);
+	uint64_t start = p ? p->start_ns : 0;
+
+#ifdef CONFIG_REDUCED_MODE
+	if (r->flags & ET_REC_FLAG_REDUCED)
+		add_live(e, r, p ? p->ppid : 0);
+#endif
+	p = et_proctable_put(e->procs, r->pid);
+	p->start_ns = start;	/* the same process, a new image */
 	p->ppid = r->ppid;
 	p->uid = r->uid;
 	p->cgroup_id = r->cgroup;
@@ -230,6 +321,10 @@ static void on_fork(struct et_enricher *e, struct et_record *r)
 	}
 	child->ppid = r->ppid;
 	child->cgroup_id = r->cgroup;
+#ifdef CONFIG_REDUCED_MODE
+	if (r->flags & ET_REC_FLAG_REDUCED)
+		child->start_ns = boot_ns_of(r->ts);
+#endif
 	memcpy(child->comm, r->comm.p, r->comm.len < 15 ? r->comm.len : 15);
 	add_process(r, child);
 }
@@ -251,6 +346,11 @@ void et_enrich(struct et_enricher *e, struct et_record *r)
 		p = et_proctable_get(e->procs, r->pid);
 		if (p)
 			add_process(r, p);
+#ifdef CONFIG_REDUCED_MODE
+		if (p && r->type == ET_REC_EXIT &&
+		    (r->flags & ET_REC_FLAG_REDUCED))
+			add_lifetime(r, p);
+#endif
 	}
 	add_container(e, r);
 }

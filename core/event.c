@@ -96,17 +96,23 @@ static int exec_to_record(const struct et_exec *ev, size_t size,
 	    ev->filename_len >= ET_FILENAME_MAX ||
 	    ET_EXEC_FIXED_SIZE + used != size)
 		return -1;
-	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
 	set_u32(r, ET_F_UID, &r->uid, ev->uid);
 	set_u32(r, ET_F_GID, &r->gid, ev->gid);
-	set_u32(r, ET_F_EUID, &r->euid, ev->euid);
-	set_u32(r, ET_F_EGID, &r->egid, ev->egid);
-	set_u32(r, ET_F_SID, &r->sid, ev->sid);
-	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags);
-	set_str(r, ET_F_ARGS, &r->args, p, ev->args_len);
+	set_u32(r, ET_F_FLAGS, &r->ev_flags,
+		ev->flags & ~(ET_EXEC_REDUCED | ET_EXEC_ARGS_NONE));
+	if (!(ev->flags & ET_EXEC_ARGS_NONE))
+		set_str(r, ET_F_ARGS, &r->args, p, ev->args_len);
 	p += ev->args_len;
 	set_str(r, ET_F_FILENAME, &r->filename, p, ev->filename_len);
 	p += ev->filename_len + 1;
+	if (ev->flags & ET_EXEC_REDUCED) {	/* the rest was not read */
+		r->flags |= ET_REC_FLAG_REDUCED;
+		return 0;
+	}
+	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
+	set_u32(r, ET_F_EUID, &r->euid, ev->euid);
+	set_u32(r, ET_F_EGID, &r->egid, ev->egid);
+	set_u32(r, ET_F_SID, &r->sid, ev->sid);
 	set_str(r, ET_F_EXE, &r->exe, p, ev->exe_len);
 	p += ev->exe_len + 1;
 	set_str(r, ET_F_CWD, &r->cwd, p, ev->cwd_len);
@@ -120,7 +126,9 @@ static int fork_to_record(const struct et_fork *ev, size_t size,
 	if (size != sizeof(*ev))
 		return -1;
 	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
-	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags);
+	set_u32(r, ET_F_FLAGS, &r->ev_flags, ev->flags & ~ET_FORK_REDUCED);
+	if (ev->flags & ET_FORK_REDUCED)
+		r->flags |= ET_REC_FLAG_REDUCED;
 	return 0;
 }
 
@@ -129,8 +137,13 @@ static int exit_to_record(const struct et_exit *ev, size_t size,
 {
 	if (size != sizeof(*ev))
 		return -1;
+	if (!(ev->flags & ET_EXIT_NO_STATUS))
+		set_u32(r, ET_F_STATUS, &r->status, ev->code);
+	if (ev->flags & ET_EXIT_REDUCED) {	/* no ppid, lifetime */
+		r->flags |= ET_REC_FLAG_REDUCED;
+		return 0;
+	}
 	set_u32(r, ET_F_PPID, &r->ppid, ev->ppid);
-	set_u32(r, ET_F_STATUS, &r->status, ev->code);
 	r->lifetime = ev->lifetime_ns;
 	et_record_set(r, ET_F_LIFETIME);
 	return 0;

@@ -16,6 +16,13 @@
  * With CONFIG_PIN_BPF the ring, counters and links are pinned (pin.c) and
  * the probes outlive the agent; without it they stop with it.
  *
+ * Reduced mode (CONFIG_REDUCED_MODE): when the kernel has no BTF and no
+ * BTF file is installed, or with `--btf none`, the small object of
+ * bpf/reduced.bpf.c is loaded instead: the process probes on tracepoint
+ * fields only, no CO-RE (reduced.c finds the fields' offsets). The rest
+ * of the agent sees the same ring, counters and events; it is never
+ * pinned (its probes stop with the agent).
+ *
  * Memory accounting: since 5.11 the kernel charges BPF memory to the
  * memory cgroup and RLIMIT_MEMLOCK does not matter; before that, libbpf
  * raises RLIMIT_MEMLOCK itself, and when it cannot (no CAP_SYS_RESOURCE)
@@ -39,6 +46,9 @@
 #include "core.h"
 #include "edgetrace.h"
 #include "edgetrace.skel.h"
+#ifdef CONFIG_REDUCED_MODE
+#include "reduced.skel.h"
+#endif
 #include "watch.h"
 #include "filter.h"
 
@@ -53,6 +63,13 @@ _Static_assert(CONFIG_RINGBUF_SIZE_KIB < CONFIG_BPF_MAP_BUDGET_KIB,
 
 struct et_probes {
 	struct edgetrace_bpf *skel;
+#ifdef CONFIG_REDUCED_MODE
+	struct edgetrace_reduced_bpf *rskel;
+#endif
+	struct bpf_object *obj;		/* skel's or rskel's */
+	struct bpf_map *events, *drops, *stats, *reported;
+	char reduced[256];		/* why reduced mode, or "" */
+	int pinned;			/* CONFIG_PIN_BPF and not reduced */
 	struct ring_buffer *rb;
 	et_event_fn fn;
 	void *ctx;
@@ -69,6 +86,8 @@ struct et_probes {
 	int ncpu;
 	char rejected[MAX_REJECTED][48];	/* by this kernel's verifier */
 	int nrejected;
+	char unloaded[MAX_REJECTED][48];	/* reduced: a field missing */
+	int nunloaded;
 };
 
 const char *et_probes_names(void)
@@ -275,7 +294,7 @@ static int attach_exits(struct et_probes *p, const char *prefix,
 	int n = 0, nprogs = p->nprogs;
 	char tp[80];
 
-	exit_prog = bpf_object__find_program_by_name(p->skel->obj, exit_name);
+	exit_prog = bpf_object__find_program_by_name(p->obj, exit_name);
 	for (int i = 0; i < nprogs && exit_prog; i++) {
 		const char *name = p->names[i];
 		struct bpf_link *link;
@@ -357,7 +376,9 @@ static int attach_all(struct et_probes *p)
 	ensure_tracefs();
 	for (int i = 0; i < p->nrejected; i++)
 		add_link(p, p->rejected[i], NULL, 0, "rejected");
-	bpf_object__for_each_program(prog, p->skel->obj) {
+	for (int i = 0; i < p->nunloaded; i++)
+		add_link(p, p->unloaded[i], NULL, 0, "unloaded");
+	bpf_object__for_each_program(prog, p->obj) {
 		const char *name = bpf_program__name(prog);
 		const char *skip = NULL;
 		struct bpf_link *link = NULL;
@@ -425,19 +446,22 @@ static uint32_t ring_size(void)
 
 void et_probes_detach(struct et_probes *p)
 {
-#ifdef CONFIG_PIN_BPF
-	(void)p;	/* pinned: the probes outlive the agent on purpose */
-#else
+	if (p->pinned)
+		return;	/* the probes outlive the agent on purpose */
 	for (int i = 0; i < p->nprogs; i++) {
 		bpf_link__destroy(p->links[i]);
 		p->links[i] = NULL;
 	}
-#endif
+}
+
+const char *et_probes_reduced(struct et_probes *p)
+{
+	return p->reduced[0] ? p->reduced : NULL;
 }
 
 int et_probes_reported(struct et_probes *p, uint64_t *drops, int set)
 {
-	int fd = bpf_map__fd(p->skel->maps.reported);
+	int fd = bpf_map__fd(p->reported);
 
 	for (uint32_t c = 0; c < ET_DROP_NR; c++) {
 		if (set ? bpf_map_update_elem(fd, &c, &drops[c], BPF_ANY) :
@@ -487,10 +511,9 @@ static void pick_open_probes(struct et_probes *p)
 #endif
 }
 
-/* The kernel-side filter's types and which sets it uses (rodata). */
-static void set_kfilter_flags(struct et_probes *p)
+/* Which sets the kernel-side filter uses (rodata et_kf_flags). */
+static uint32_t kfilter_flags(const struct et_kfilter *k)
 {
-	const struct et_kfilter *k = p->kfilter;
 	uint32_t flags = 0;
 
 	if (k->pids_set)
@@ -503,8 +526,29 @@ static void set_kfilter_flags(struct et_probes *p)
 	if (k->prefixes_set)
 		flags |= ET_KF_PATHS_FLAG;
 #endif
-	p->skel->rodata->et_kf_types = k->types;
-	p->skel->rodata->et_kf_flags = flags;
+	return flags;
+}
+
+/* What both objects' read-only data (bpf/maps.bpf.h) hold, and the ring. */
+#define SET_COMMON(p, skel)						\
+	do {								\
+		bpf_map__set_max_entries((skel)->maps.events, ring_size()); \
+		(skel)->rodata->et_wakeup_bytes = ring_size() / 8;	\
+		if ((p)->kfilter) {					\
+			(skel)->rodata->et_kf_types = (p)->kfilter->types; \
+			(skel)->rodata->et_kf_flags =			\
+				kfilter_flags((p)->kfilter);		\
+		}							\
+	} while (0)
+
+/* The maps the loader uses whatever the object, once it is opened. */
+static void find_maps(struct et_probes *p, struct bpf_object *obj)
+{
+	p->obj = obj;
+	p->events = bpf_object__find_map_by_name(obj, "events");
+	p->drops = bpf_object__find_map_by_name(obj, "drops");
+	p->stats = bpf_object__find_map_by_name(obj, "stats");
+	p->reported = bpf_object__find_map_by_name(obj, "reported");
 }
 
 static int put_u8(int fd, const void *key)
@@ -512,6 +556,11 @@ static int put_u8(int fd, const void *key)
 	uint8_t one = 1;
 
 	return bpf_map_update_elem(fd, key, &one, BPF_ANY);
+}
+
+static int map_fd(struct et_probes *p, const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(p->obj, name));
 }
 
 /* The kernel-side filter's sets into their maps. */
@@ -523,11 +572,11 @@ static int load_kfilter(struct et_probes *p, char *err, size_t errlen)
 	if (!k)
 		return 0;
 	for (unsigned int i = 0; i < k->npids && !rc; i++)
-		rc = put_u8(bpf_map__fd(p->skel->maps.kf_pids), &k->pids[i]);
+		rc = put_u8(map_fd(p, "kf_pids"), &k->pids[i]);
 	for (unsigned int i = 0; i < k->ncomms && !rc; i++)
-		rc = put_u8(bpf_map__fd(p->skel->maps.kf_comms), k->comms[i]);
+		rc = put_u8(map_fd(p, "kf_comms"), k->comms[i]);
 	for (unsigned int i = 0; i < k->nuids && !rc; i++)
-		rc = put_u8(bpf_map__fd(p->skel->maps.kf_uids), &k->uids[i]);
+		rc = put_u8(map_fd(p, "kf_uids"), &k->uids[i]);
 #ifdef CONFIG_PROBE_FILE
 	for (unsigned int i = 0; i < k->nprefixes && !rc; i++) {
 		struct et_watch_key key = { 0 };
@@ -535,7 +584,7 @@ static int load_kfilter(struct et_probes *p, char *err, size_t errlen)
 
 		memcpy(key.path, k->prefixes[i], len);
 		key.prefixlen = 8 * len;
-		rc = put_u8(bpf_map__fd(p->skel->maps.kf_paths), &key);
+		rc = put_u8(map_fd(p, "kf_paths"), &key);
 	}
 #endif
 	if (rc)
@@ -548,9 +597,10 @@ static int load_kfilter(struct et_probes *p, char *err, size_t errlen)
 static int load_watches(struct et_probes *p, char *err, size_t errlen)
 {
 #ifdef CONFIG_PROBE_FILE
-	int fd = bpf_map__fd(p->skel->maps.watches);
+	int fd = p->skel ? bpf_map__fd(p->skel->maps.watches) : -1;
 
-	for (unsigned int i = 0; p->watches && i < p->watches->n; i++) {
+	for (unsigned int i = 0; fd >= 0 && p->watches && i < p->watches->n;
+	     i++) {
 		const struct et_watch *w = &p->watches->w[i];
 		struct et_watch_key key = { 0 };
 		size_t len = w->len;
@@ -649,7 +699,7 @@ static int pick_btf(struct et_probes *p, const char **path, char *err,
 		 "missing) and there is no BTF file at '%s': make one for "
 		 "this kernel with 'make btf KERNEL=VMLINUX' and install it "
 		 "there, or give it with --btf FILE", CONFIG_BTF_FILE);
-	return -1;
+	return -ENOENT;
 }
 
 /*
@@ -684,7 +734,7 @@ static void leave_out_rejected(struct et_probes *p)
 	const char *test = getenv("EDGETRACE_TEST_REJECT");
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, p->skel->obj) {
+	bpf_object__for_each_program(prog, p->obj) {
 		const char *name = bpf_program__name(prog);
 
 		/* a socket filter may not call the tracing helpers */
@@ -699,18 +749,100 @@ static void leave_out_rejected(struct et_probes *p)
 }
 
 /*
+ * After a load: 0 if it worked (and the maps took the watches and the
+ * filter); -EAGAIN when the verifier rejected one program, now left out
+ * for the next attempt; else -1 with @err set.
+ */
+static int after_load(struct et_probes *p, int rc, const char *btf,
+		      char *err, size_t errlen)
+{
+	if (!rc && !load_watches(p, err, errlen) &&
+	    !load_kfilter(p, err, errlen))
+		return 0;
+	if (rc && reject(p, rc))
+		return -EAGAIN;
+	if (rc && btf)
+		snprintf(err, errlen, "cannot load the BPF probes with the BTF "
+			 "in %s: %s (is it this kernel's, made by 'make btf'? "
+			 "EDGETRACE_DEBUG_BPF=1 shows what is missing; "
+			 "--btf none runs in reduced mode without it)", btf,
+			 strerror(-rc));
+	else if (rc)
+		explain_load_error(rc, err, errlen);
+	return -1;
+}
+
+#ifdef CONFIG_REDUCED_MODE
+/*
+ * Reduced mode: the object of bpf/reduced.bpf.c, with the tracepoint
+ * fields' offsets of this kernel; programs that lack a field are left
+ * out and named.
+ */
+static int load_reduced_once(struct et_probes *p, char *err, size_t errlen)
+{
+	struct et_reduced_skip skips[MAX_REJECTED];
+	int rc, n;
+
+	p->rskel = edgetrace_reduced_bpf__open();
+	et_bpf_elf_free();	/* libbpf is done with the ELF once open */
+	if (!p->rskel) {
+		explain_load_error(-errno, err, errlen);
+		return -1;
+	}
+	find_maps(p, p->rskel->obj);
+	SET_COMMON(p, p->rskel);
+	ensure_tracefs();
+	n = et_reduced_fields(p->obj, (struct et_r_loc *)
+			      p->rskel->rodata->et_r_fields, skips,
+			      MAX_REJECTED);
+	p->nunloaded = 0;
+	for (int i = 0; i < n; i++) {
+		et_err("warning: probe %s not loaded: %s; the other probes run",
+		       skips[i].prog, skips[i].why);
+		_Static_assert(sizeof(p->unloaded[0]) == sizeof(skips[0].prog),
+			       "a program's name fits both");
+		memcpy(p->unloaded[p->nunloaded++], skips[i].prog,
+		       sizeof(skips[i].prog));
+	}
+	leave_out_rejected(p);
+	load_failed[0] = load_reason[0] = '\0';
+	rc = after_load(p, edgetrace_reduced_bpf__load(p->rskel), NULL, err,
+			errlen);
+	if (rc) {
+		edgetrace_reduced_bpf__destroy(p->rskel);
+		p->rskel = NULL;
+	}
+	return rc;
+}
+
+/* Say once, at start, what this run lacks. */
+static void say_reduced(const struct et_probes *p)
+{
+	et_err("reduced mode (%s): the process probes read tracepoint "
+	       "fields only; for full capture give the kernel's BTF ('make "
+	       "btf', docs/build.md)", p->reduced);
+	et_err("reduced mode lacks: %s", et_reduced_lacking());
+	if (et_reduced_unavailable()[0])
+		et_err("reduced mode: these probe families need kernel BTF and "
+		       "are not running: %s", et_reduced_unavailable());
+}
+#endif
+
+/*
  * Open the skeleton, size the ring, set the pins and load. -EEXIST when
  * pinned maps exist that this build cannot reuse (libbpf says -EINVAL
  * then; we check for the pins to tell it apart); -EAGAIN when the
- * verifier rejected one program, now left out for the next attempt.
+ * verifier rejected one program, now left out for the next attempt;
+ * -ENOENT when there is no BTF at all (reduced mode, if built).
  */
 static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
-	int rc;
+	int rc, load_rc;
 
-	if (pick_btf(p, &oo.btf_custom_path, err, errlen))
-		return -1;
+	rc = pick_btf(p, &oo.btf_custom_path, err, errlen);
+	if (rc)
+		return rc;
 	if (oo.btf_custom_path)
 		et_err("CO-RE against the BTF in %s", oo.btf_custom_path);
 	p->skel = edgetrace_bpf__open_opts(&oo);
@@ -719,10 +851,8 @@ static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 		explain_load_error(-errno, err, errlen);
 		return -1;
 	}
-	bpf_map__set_max_entries(p->skel->maps.events, ring_size());
-	p->skel->rodata->et_wakeup_bytes = ring_size() / 8;
-	if (p->kfilter)
-		set_kfilter_flags(p);
+	find_maps(p, p->skel->obj);
+	SET_COMMON(p, p->skel);
 	pick_open_probes(p);
 	/* direct loads through task BTF pointers (bpf/common.bpf.h) */
 	p->skel->rodata->et_task_btf = !getenv("EDGETRACE_OPEN_PAIRS") &&
@@ -743,47 +873,65 @@ static int open_and_load_once(struct et_probes *p, char *err, size_t errlen)
 #endif
 	leave_out_rejected(p);
 #ifdef CONFIG_PIN_BPF
+	rc = -1;
 	if (et_pin_maps(p->skel->obj, err, errlen))
 		goto out_destroy;
 #endif
 	load_failed[0] = load_reason[0] = '\0';
-	rc = edgetrace_bpf__load(p->skel);
-	if (!rc && !load_watches(p, err, errlen) &&
-	    !load_kfilter(p, err, errlen))
+	load_rc = edgetrace_bpf__load(p->skel);
+	rc = after_load(p, load_rc, oo.btf_custom_path, err, errlen);
+	if (!rc)
 		return 0;
-	if (rc && reject(p, rc)) {
-		edgetrace_bpf__destroy(p->skel);
-		p->skel = NULL;
-		return -EAGAIN;
-	}
-	if (rc && oo.btf_custom_path)
-		snprintf(err, errlen, "cannot load the BPF probes with the BTF "
-			 "in %s: %s (is it this kernel's, made by 'make btf'? "
-			 "EDGETRACE_DEBUG_BPF=1 shows what is missing)",
-			 oo.btf_custom_path, strerror(-rc));
-	else if (rc)
-		explain_load_error(rc, err, errlen);
 #ifdef CONFIG_PIN_BPF
-	if (rc == -EINVAL && bpf_map__is_pinned(p->skel->maps.events) == 0) {
-		edgetrace_bpf__destroy(p->skel);
-		p->skel = NULL;
-		return -EEXIST;
-	}
+	if (rc == -1 && load_rc == -EINVAL &&
+	    bpf_map__is_pinned(p->skel->maps.events) == 0)
+		rc = -EEXIST;
 out_destroy:
 #endif
 	edgetrace_bpf__destroy(p->skel);
 	p->skel = NULL;
-	return -1;
+	return rc;
 }
 
-/* Open and load, leaving out what the verifier rejects, one at a time. */
+/*
+ * Open and load, leaving out what the verifier rejects, one at a time;
+ * the reduced object when there is no BTF at all or --btf none asks.
+ */
 static int open_and_load(struct et_probes *p, char *err, size_t errlen)
 {
-	int rc;
+	int rc = 0;
 
-	while ((rc = open_and_load_once(p, err, errlen)) == -EAGAIN)
+#ifdef CONFIG_REDUCED_MODE
+	if (p->btf && !strcmp(p->btf, "none"))
+		snprintf(p->reduced, sizeof(p->reduced), "--btf none");
+#endif
+	while (!p->reduced[0] &&
+	       (rc = open_and_load_once(p, err, errlen)) == -EAGAIN)
 		;
+#ifdef CONFIG_REDUCED_MODE
+	if (rc == -ENOENT)	/* no BTF at all */
+		snprintf(p->reduced, sizeof(p->reduced), "no kernel BTF: "
+			 KERNEL_BTF " is missing and there is no BTF file at "
+			 "'%s'", CONFIG_BTF_FILE);
+	if (!p->reduced[0])
+		return rc;
+	say_reduced(p);
+	p->nrejected = 0;	/* the other object's */
+	while ((rc = load_reduced_once(p, err, errlen)) == -EAGAIN)
+		;
+#endif
 	return rc;
+}
+
+static void destroy_object(struct et_probes *p)
+{
+	edgetrace_bpf__destroy(p->skel);
+	p->skel = NULL;
+#ifdef CONFIG_REDUCED_MODE
+	edgetrace_reduced_bpf__destroy(p->rskel);
+	p->rskel = NULL;
+#endif
+	p->obj = NULL;
 }
 
 struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
@@ -820,16 +968,19 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
 #endif
 	if (rc)
 		goto out_free;
+#ifdef CONFIG_PIN_BPF
+	p->pinned = !p->reduced[0];
+#endif
 	if (!attach_all(p)) {
 		snprintf(err, errlen, "none of the BPF probes could be "
 			 "attached (see the warnings above)");
 		goto out_destroy;
 	}
 #ifdef CONFIG_PIN_BPF
-	et_pin_links(p->links, p->names, p->nprogs);
+	if (p->pinned)
+		et_pin_links(p->links, p->names, p->nprogs);
 #endif
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample,
-				 p, NULL);
+	p->rb = ring_buffer__new(bpf_map__fd(p->events), on_sample, p, NULL);
 	if (!p->rb) {
 		snprintf(err, errlen, "cannot map the BPF ring buffer: %s",
 			 strerror(errno));
@@ -839,7 +990,7 @@ struct et_probes *et_probes_open(et_event_fn fn, void *ctx,
 out_destroy:
 	for (int i = 0; i < p->nprogs; i++)
 		bpf_link__destroy(p->links[i]);
-	edgetrace_bpf__destroy(p->skel);
+	destroy_object(p);
 out_free:
 	free(p->percpu);
 	free(p);
@@ -871,14 +1022,12 @@ static int sum_percpu(struct et_probes *p, int fd, uint32_t n, uint64_t *out)
 
 int et_probes_drops(struct et_probes *p, uint64_t *drops)
 {
-	return sum_percpu(p, bpf_map__fd(p->skel->maps.drops), ET_DROP_NR,
-			  drops);
+	return sum_percpu(p, bpf_map__fd(p->drops), ET_DROP_NR, drops);
 }
 
 int et_probes_stats(struct et_probes *p, uint64_t *stats)
 {
-	return sum_percpu(p, bpf_map__fd(p->skel->maps.stats), ET_STAT_NR,
-			  stats);
+	return sum_percpu(p, bpf_map__fd(p->stats), ET_STAT_NR, stats);
 }
 
 /* The kernel's own accounting of a map's memory: "memlock" in fdinfo. */
@@ -905,7 +1054,7 @@ void et_probes_memory(struct et_probes *p, struct et_bpf_memory *m)
 	struct ring *ring = ring_buffer__ring(p->rb, 0);
 
 	memset(m, 0, sizeof(*m));
-	bpf_object__for_each_map(map, p->skel->obj) {
+	bpf_object__for_each_map(map, p->obj) {
 		m->maps += map_memlock(bpf_map__fd(map));
 		m->nmaps++;
 	}
@@ -919,13 +1068,11 @@ void et_probes_close(struct et_probes *p)
 		return;
 	ring_buffer__free(p->rb);
 	for (int i = 0; i < p->nprogs; i++) {
-#ifdef CONFIG_PIN_BPF
-		if (p->links[i])	/* keep the pinned probe attached */
+		if (p->links[i] && p->pinned)	/* keep it attached */
 			bpf_link__disconnect(p->links[i]);
-#endif
 		bpf_link__destroy(p->links[i]);
 	}
-	edgetrace_bpf__destroy(p->skel);
+	destroy_object(p);
 	free(p->percpu);
 	free(p);
 }

@@ -180,20 +180,33 @@ static void json_container(FILE *f, const struct et_record *r)
 	fputc('}', f);
 }
 
+/*
+ * A field a record does not have is null: a status reduced mode did not
+ * learn, its core-dump bit (never read there), a lifetime.
+ */
 static void json_exit(FILE *f, const struct et_record *r)
 {
+	int has_status = et_record_has(r, ET_F_STATUS);
 	unsigned int sig = r->status & 0x7f;
 
 	fputs(",\"exit\":{", f);
-	if (sig)
+	if (!has_status)
+		fputs("\"code\":null,\"signal\":null,\"signame\":null", f);
+	else if (sig)
 		fprintf(f, "\"code\":null,\"signal\":%u,\"signame\":", sig);
 	else
 		fprintf(f, "\"code\":%u,\"signal\":null,\"signame\":null",
 			(r->status >> 8) & 0xff);
-	if (sig)
+	if (has_status && sig)
 		json_signal_name(f, sig);
-	fprintf(f, ",\"core\":%s,\"lifetime_ns\":%" PRIu64 "}",
-		r->status & 0x80 ? "true" : "false", r->lifetime);
+	if (!has_status || (r->flags & ET_REC_FLAG_REDUCED))
+		fputs(",\"core\":null", f);
+	else
+		fprintf(f, ",\"core\":%s", r->status & 0x80 ? "true" : "false");
+	if (et_record_has(r, ET_F_LIFETIME))
+		fprintf(f, ",\"lifetime_ns\":%" PRIu64 "}", r->lifetime);
+	else
+		fputs(",\"lifetime_ns\":null}", f);
 }
 
 static const char *const cred_calls[] = {
@@ -304,6 +317,9 @@ void et_print_json(FILE *f, const struct et_record *r)
 	json_proc(f, r);
 	json_container(f, r);
 	json_details(f, r);
+	/* last: a reader that keys on "type" followed by "proc" still can */
+	if (r->flags & ET_REC_FLAG_REDUCED)
+		fputs(",\"reduced\":true", f);
 	fputs("}\n", f);
 }
 
@@ -350,10 +366,15 @@ static void table_details(FILE *f, const struct et_record *r)
 		et_table_net(f, r);
 	switch (r->type) {
 	case ET_REC_EXEC:
-		table_str(f, r->exe, 0);
+		if (et_record_has(r, ET_F_EXE))
+			table_str(f, r->exe, 0);
+		else
+			fputc('?', f);
 		fputs(" (as ", f);
 		table_str(f, r->filename, 0);
-		fprintf(f, ") uid=%" PRIu32 " ppid=%" PRIu32, r->uid, r->ppid);
+		fprintf(f, ") uid=%" PRIu32, r->uid);
+		if (et_record_has(r, ET_F_PPID))
+			fprintf(f, " ppid=%" PRIu32, r->ppid);
 		break;
 	case ET_REC_FORK:
 		fprintf(f, "%s of %" PRIu32 " (tid %" PRIu32 ")",
@@ -361,11 +382,14 @@ static void table_details(FILE *f, const struct et_record *r)
 			r->ppid, r->tid);
 		break;
 	case ET_REC_EXIT:
-		if (r->status & 0x7f)
+		if (!et_record_has(r, ET_F_STATUS))
+			fputs("status unknown", f);
+		else if (r->status & 0x7f)
 			fprintf(f, "killed by signal %u", r->status & 0x7f);
 		else
 			fprintf(f, "exit code %u", (r->status >> 8) & 0xff);
-		fprintf(f, " after %.3f s", r->lifetime / 1e9);
+		if (et_record_has(r, ET_F_LIFETIME))
+			fprintf(f, " after %.3f s", r->lifetime / 1e9);
 		break;
 	case ET_REC_SETUID:
 	case ET_REC_SETGID:

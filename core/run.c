@@ -73,6 +73,12 @@ static const char run_usage[] =
 "  --btf FILE     relocate the probes against the kernel BTF in FILE (made\n"
 "                 by 'make btf') instead of /sys/kernel/btf/vmlinux; the\n"
 "                 default for a kernel without it: " CONFIG_BTF_FILE "\n"
+#ifdef CONFIG_REDUCED_MODE
+"  --btf none     run in reduced mode: exec, fork and exit from tracepoint\n"
+"                 fields only, without any BTF (what a kernel without BTF\n"
+"                 and without a BTF file gets anyway; a file named none\n"
+"                 is ./none)\n"
+#endif
 "  --json         also print each event as a JSON line on stdout\n"
 "  --replay FILE  read events from a capture file (export --format raw),\n"
 "                 - for standard input, into the spool, then exit; the\n"
@@ -411,6 +417,24 @@ static int run_replay(struct agent *a, const char *path, const char *spool)
 	return rc || a->failed || a->bad_events ? ET_EXIT_ERROR : ET_EXIT_OK;
 }
 
+/* Reduced mode, for `status`: why, what it lacks, what does not run. */
+static void set_reduced_status(struct agent *a)
+{
+#ifdef CONFIG_REDUCED_MODE
+	struct et_agent_status *s = &a->status;
+	const char *why = et_probes_reduced(a->probes);
+
+	if (!why)
+		return;
+	snprintf(s->reduced, sizeof(s->reduced), "%s", why);
+	snprintf(s->lacking, sizeof(s->lacking), "%s", et_reduced_lacking());
+	snprintf(s->unavailable, sizeof(s->unavailable), "%s",
+		 et_reduced_unavailable());
+#else
+	(void)a;
+#endif
+}
+
 /*
  * The maps are sized at build time, but per-CPU maps grow with the number
  * of CPUs: say so when this machine takes the total over the budget.
@@ -509,9 +533,15 @@ static int check_run_opts(struct run_opts *o, struct agent *a)
 #endif
 	if (!*o->spool)
 		return -et_usage_error("run", "--spool needs a directory");
-	if (o->btf && access(o->btf, R_OK))
+	if (o->btf && !strcmp(o->btf, "none")) {
+#ifndef CONFIG_REDUCED_MODE
+		return -et_usage_error("run", "--btf none: this build has no "
+				       "reduced mode (CONFIG_REDUCED_MODE)");
+#endif
+	} else if (o->btf && access(o->btf, R_OK)) {
 		return -et_usage_error("run", "cannot read --btf %s: %s",
 				       o->btf, strerror(errno));
+	}
 	if (o->file_bytes && !a->watches.n)
 		return -et_usage_error("run", "--file-bytes counts the files "
 				       "under a --watch: give at least one");
@@ -652,6 +682,7 @@ int et_cmd_run(int argc, char **argv)
 	et_probes_list(a.probes, a.status.active, sizeof(a.status.active), 1);
 	et_probes_list(a.probes, a.status.inactive,
 		       sizeof(a.status.inactive), 0);
+	set_reduced_status(&a);
 	if (!capture(&a, spool_dir) && !a.failed)
 		ret = ET_EXIT_OK;
 	summary(&a);

@@ -74,6 +74,15 @@ static void write_json(FILE *f, const struct et_agent_status *s)
 	et_json_string(f, s->active, strlen(s->active));
 	fputs(",\"inactive\":", f);
 	et_json_string(f, s->inactive, strlen(s->inactive));
+	fputs(",\"unavailable\":", f);
+	et_json_string(f, s->unavailable, strlen(s->unavailable));
+	fprintf(f, ",\"mode\":\"%s\"", s->reduced[0] ? "reduced" : "full");
+	if (s->reduced[0]) {
+		fputs(",\"reduced\":", f);
+		et_json_string(f, s->reduced, strlen(s->reduced));
+		fputs(",\"lacking\":", f);
+		et_json_string(f, s->lacking, strlen(s->lacking));
+	}
 	fprintf(f, "},\"bpf\":{\"maps\":%" PRIu32 ",\"map_bytes\":%" PRIu64
 		",\"budget_bytes\":%u,\"ring_bytes\":%" PRIu64
 		",\"ring_used_bytes\":%" PRIu64 "}", s->mem.nmaps, s->mem.maps,
@@ -108,6 +117,12 @@ static void write_text(FILE *f, const struct et_agent_status *s)
 		s->mem.ring_used, s->active);
 	if (s->inactive[0])
 		fprintf(f, "not attached %s\n", s->inactive);
+	if (s->reduced[0])
+		fprintf(f, "mode      reduced: %s\nlacking   %s\n", s->reduced,
+			s->lacking);
+	if (s->unavailable[0])
+		fprintf(f, "not running %s: they need kernel BTF (reduced "
+			"mode)\n", s->unavailable);
 	fprintf(f, "events    %" PRIu64 " issued, %" PRIu64 " recorded, %"
 		PRIu64 " malformed, %" PRIu64 " gap records\n"
 		"drops     %" PRIu64, s->issued, s->recorded, s->malformed,

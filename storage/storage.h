@@ -141,7 +141,7 @@ struct et_record {
 	uint64_t seq;		/* spool sequence number (not encoded) */
 	uint64_t ts;		/* ns since the Unix epoch, UTC */
 	uint8_t type;		/* enum et_rec_type */
-	uint8_t flags;		/* reserved, 0 */
+	uint8_t flags;		/* ET_REC_FLAG_* */
 	uint32_t pid;
 	uint32_t tid;
 	uint64_t present;	/* bitmask of enum et_field */
@@ -156,6 +156,13 @@ struct et_record {
 	struct et_str container, runtime, pod, module;
 	struct et_str path, path2, saddr, daddr;
 };
+
+/*
+ * et_record.flags. Readers ignore the bits they do not know.
+ * REDUCED: captured in reduced mode (no kernel BTF): fields that mode
+ * cannot read are absent by design, not lost (docs/record-format.md).
+ */
+#define ET_REC_FLAG_REDUCED	0x01
 
 /* Mark field @f present in @r. */
 static inline void et_record_set(struct et_record *r, enum et_field f)

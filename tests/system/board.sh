@@ -203,12 +203,13 @@ check query_file test -s "$T/events.json"
 echo "# $N: $(wc -l <"$T/events.json") events"
 
 # ---- the events
-# expect NAME TYPE KEY=VALUE...: some event of TYPE has every field
-# (dotted JSON paths, e.g. proc.exe=/bin/true; net.sport=40123)
+# expect NAME TYPE KEY=VALUE...: some event of TYPE in $EVENTS (default
+# the main run's) has every field (dotted JSON paths, e.g.
+# proc.exe=/bin/true; net.sport=40123)
 expect() {
 	local name=$1
 	shift
-	if /usr/bin/python3 - "$T/events.json" "$@" <<'EOF'; then
+	if /usr/bin/python3 - "${EVENTS:-$T/events.json}" "$@" <<'EOF'; then
 import json, sys
 path, want_type, conds = sys.argv[1], sys.argv[2], sys.argv[3:]
 def get(e, key):
@@ -229,9 +230,38 @@ EOF
 		pass "$name"
 	else
 		fail "$name" "no $* event; the guest's $1 events:"
-		grep "\"type\":\"$1\"" "$T/events.json" | head -12 | sed 's/^/#   /'
+		grep "\"type\":\"$1\"" "${EVENTS:-$T/events.json}" | head -12 |
+			sed 's/^/#   /'
 	fi
 }
+
+# ---- reduced mode: the first agent, with no BTF file at all
+if grep -q '^ET-SYSTEST btf-sysfs no' "$T/serial.txt"; then
+	N=system.$BOARD.reduced
+	check agent_started grep -q '^ET-SYSTEST reduced-started' "$T/serial.txt"
+	check chose_itself grep -q '^ET-SYSTEST reduced-agent: edgetrace: reduced mode (no kernel BTF: /sys/kernel/btf/vmlinux is missing' "$T/serial.txt"
+	check agent_exit_0 grep -q '^ET-SYSTEST reduced-exit 0' "$T/serial.txt"
+	check status_says_reduced grep -q '^ET-SYSTEST reduced-status: mode      reduced: no kernel BTF' "$T/serial.txt"
+	sed -n '/^===ET-SYSTEST-REDUCED-BEGIN===/,/^===ET-SYSTEST-REDUCED-END===/p' \
+		"$T/serial.txt" >"$T/reduced.arm"
+	rc=0
+	"$HOST_ET" import -o "$T/reduced.cap" "$T/reduced.arm" 2>"$T/rimport.err" || rc=$?
+	check import_exit_0 test "$rc" -eq 0
+	"$HOST_ET" query --file "$T/reduced.cap" --json >"$T/reduced.json" 2>/dev/null
+	echo "# $N: $(wc -l <"$T/reduced.json") events"
+	EVENTS=$T/reduced.json
+	expect exec_relative exec reduced=true proc.filename=./true \
+		"proc.cmdline=./true reduced-a"
+	expect exec_dotdot exec reduced=true proc.filename=../bin/true \
+		"proc.cmdline=../bin/true reduced-b"
+	expect exec_live_exe_cwd exec reduced=true proc.filename=./sleep \
+		proc.exe=/bin/busybox proc.cwd=/bin "proc.cmdline=./sleep 1"
+	expect exit_code exit reduced=true "proc.cmdline=/bin/sh -c exit 5" \
+		exit.code=5 exit.core=None
+	expect fork fork reduced=true fork.thread=false
+	EVENTS=
+	N=system.$BOARD
+fi
 
 expect exec_relative_true exec proc.exe=/bin/true proc.filename=./true proc.cwd=/bin
 expect exec_relative_symlink exec proc.exe=/bin/busybox proc.filename=./ls proc.cwd=/bin

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # init.sh - /init of the emulated board's initramfs (tests/system/board.sh
-# builds it). Mounts the kernel's file systems, starts the agent on a spool
-# in RAM with a watch on /tmp/w, runs a known workload, stops the agent,
-# prints the spool armored to the serial console between markers, and
-# powers off. /etc/systest.conf (written by board.sh) sets BTF (a BTF file
+# builds it). Mounts the kernel's file systems; on a kernel without BTF,
+# first runs the agent with no BTF file at all (reduced mode, as it
+# chooses by itself) over a few execs and prints that spool armored
+# between the REDUCED markers; then starts the agent on a spool in RAM
+# with a watch on /tmp/w, runs a known workload, stops the agent, prints
+# the spool armored to the serial console between markers, and powers
+# off. /etc/systest.conf (written by board.sh) sets BTF (a BTF file
 # for --btf, or empty), PORT and AGENT_ENV (NAME=VALUE... for the agent).
 # Every line the host reads starts with "ET-SYSTEST ".
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -38,6 +41,53 @@ finish() {
 	sleep 10
 }
 
+# wait_capturing PID ERRFILE: until the agent says it captures; 1 if it
+# died or took two minutes
+wait_capturing() {
+	i=0
+	while ! grep -q capturing "$2"; do
+		if ! kill -0 "$1" 2>/dev/null || [ $i -ge 1200 ]; then
+			return 1
+		fi
+		i=$((i + 1))
+		usleep 100000
+	done
+	polls=$i
+}
+
+# Reduced mode: no /sys/kernel/btf/vmlinux and no BTF file where the agent
+# looks (BTF_FILE; the file for the second run is elsewhere), so the
+# agent loads its tracepoint-only probes by itself.
+if [ ! -e /sys/kernel/btf/vmlinux ] && [ ! -e /usr/lib/edgetrace/vmlinux.btf ]; then
+	mkdir -p /tmp/rspool
+	# shellcheck disable=SC2086
+	env $AGENT_ENV edgetrace run --spool /tmp/rspool >/tmp/ragent.out \
+		2>/tmp/ragent.err &
+	ragent=$!
+	if wait_capturing $ragent /tmp/ragent.err; then
+		say "reduced-started $(cut -d' ' -f1 /proc/uptime) after $polls polls"
+		sed 's/^/ET-SYSTEST reduced-agent: /' /tmp/ragent.err
+		(cd /bin && ./true reduced-a)
+		(cd /usr && ../bin/true reduced-b)
+		/bin/sh -c 'exit 5'
+		(cd /bin && ./sleep 1)	# lives: its exe and cwd from /proc
+		usleep 300000
+		edgetrace status --spool /tmp/rspool 2>&1 |
+			sed 's/^/ET-SYSTEST reduced-status: /'
+		kill -INT $ragent
+		wait $ragent
+		say "reduced-exit $?"
+		echo "===ET-SYSTEST-REDUCED-BEGIN==="
+		edgetrace export --spool /tmp/rspool --format armor
+		echo "===ET-SYSTEST-REDUCED-END==="
+	else
+		say "reduced-failed"
+		sed 's/^/ET-SYSTEST reduced-agent: /' /tmp/ragent.err
+		kill $ragent 2>/dev/null
+	fi
+	rm -rf /tmp/rspool
+fi
+
 btfargs=
 if [ -n "$BTF" ]; then
 	if edgetrace run --help 2>&1 | grep -q -- --btf; then
@@ -56,17 +106,12 @@ mkdir -p /tmp/w /tmp/spool
 env $AGENT_ENV edgetrace run --spool /tmp/spool --watch all=/tmp/w $btfargs \
 	>/tmp/agent.out 2>/tmp/agent.err &
 agent=$!
-i=0
-while ! grep -q capturing /tmp/agent.err; do
-	if ! kill -0 $agent 2>/dev/null || [ $i -ge 1200 ]; then
-		say "agent-failed"
-		sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err
-		finish
-	fi
-	i=$((i + 1))
-	usleep 100000
-done
-say "agent-started $(cut -d' ' -f1 /proc/uptime) after $i polls"
+if ! wait_capturing $agent /tmp/agent.err; then
+	say "agent-failed"
+	sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err
+	finish
+fi
+say "agent-started $(cut -d' ' -f1 /proc/uptime) after $polls polls"
 sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err
 
 # execs through relative paths: /bin/true is a hard link to busybox

@@ -67,6 +67,22 @@ static void unset_settings(void)
 	et_config_free(&c);
 }
 
+/* btf: a BTF file, or "none" for reduced mode (run decides which). */
+static void btf_setting(void)
+{
+	struct et_config c;
+	char err[256];
+
+	CHECK_INT(0, parse(&c, "btf = none\n", err));
+	CHECK_STR("none", c.btf);
+	et_config_free(&c);
+	CHECK_INT(0, parse(&c, "btf=/usr/lib/edgetrace/vmlinux.btf", err));
+	CHECK_STR("/usr/lib/edgetrace/vmlinux.btf", c.btf);
+	et_config_free(&c);
+	CHECK_INT(-1, parse(&c, "btf = none\nbtf = /x.btf\n", err));
+	CHECK_STR("f:2: 'btf' is set twice (only 'watch' may be repeated)", err);
+}
+
 /* The uplink's settings: read as strings, each once, never checked here. */
 static void uplink_settings(void)
 {
@@ -179,6 +195,7 @@ static void files(void)
 CHECK_MAIN_BEGIN("test_config")
 	RUN(every_setting);
 	RUN(unset_settings);
+	RUN(btf_setting);
 	RUN(errors);
 	RUN(uplink_settings);
 	RUN(files);

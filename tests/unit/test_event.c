@@ -2,7 +2,8 @@
 /*
  * test_event.c - ring buffer events to records: a well-formed exec
  * converts field by field, and every inconsistent length or size is
- * refused instead of being read past the event's end.
+ * refused instead of being read past the event's end. Events of the
+ * reduced probes leave out what they did not read and mark the record.
  */
 #include <linux/types.h>
 
@@ -111,9 +112,82 @@ static void unknown_type_refused(void)
 	CHECK_INT(-1, et_event_to_record(&ev, size, 0, &r, &sc));
 }
 
+/* The reduced probes' exec: no ppid, euid, egid, sid, tty, exe, cwd. */
+static void reduced_exec(void)
+{
+	struct et_record r;
+	size_t size;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = ET_EV_EXEC;
+	ev.hdr.pid = ev.hdr.tid = 42;
+	ev.uid = 1000;
+	ev.gid = 100;
+	ev.flags = ET_EXEC_REDUCED | ET_EXEC_ARGS_TRUNC;
+	memcpy(ev.data, "./true\0x\0./true\0\0", 18);
+	ev.args_len = 9;
+	ev.filename_len = 6;
+	size = ET_EXEC_FIXED_SIZE + 9 + 7 + 1 + 1;
+	ev.hdr.size = size;
+	CHECK_INT(0, et_event_to_record(&ev, size, 0, &r, &sc));
+	CHECK_INT(ET_REC_FLAG_REDUCED, r.flags);
+	CHECK_INT(ET_EXEC_ARGS_TRUNC, r.ev_flags);
+	CHECK_INT(1000, r.uid);
+	CHECK_INT(100, r.gid);
+	CHECK_MEM("./true", r.filename.p, r.filename.len);
+	CHECK_INT(9, r.args.len);
+	CHECK(et_record_has(&r, ET_F_ARGS));
+	for (int f = ET_F_PPID; f < ET_F_NR; f++)
+		if ((f == ET_F_PPID || f == ET_F_EUID || f == ET_F_EGID ||
+		     f == ET_F_SID || f == ET_F_TTY || f == ET_F_EXE ||
+		     f == ET_F_CWD) && et_record_has(&r, f))
+			CHECK_FAIL("field %d present in a reduced exec", f);
+	/* argv not seen at all: absent, not empty */
+	ev.flags = ET_EXEC_REDUCED | ET_EXEC_ARGS_NONE;
+	ev.args_len = 0;
+	memcpy(ev.data, "./true\0\0", 9);
+	size = ET_EXEC_FIXED_SIZE + 7 + 1 + 1;
+	ev.hdr.size = size;
+	CHECK_INT(0, et_event_to_record(&ev, size, 0, &r, &sc));
+	CHECK(!et_record_has(&r, ET_F_ARGS));
+	CHECK_INT(0, r.ev_flags);
+}
+
+static void reduced_fork_and_exit(void)
+{
+	struct et_fork fk = { .hdr = { .type = ET_EV_FORK, .size = sizeof(fk) },
+			      .ppid = 3, .flags = ET_FORK_REDUCED |
+			      ET_FORK_THREAD };
+	struct et_exit ex = { .hdr = { .type = ET_EV_EXIT, .size = sizeof(ex) },
+			      .ppid = 3, .code = 15, .lifetime_ns = 9 };
+	struct et_record r;
+
+	CHECK_INT(0, et_event_to_record(&fk, sizeof(fk), 0, &r, &sc));
+	CHECK_INT(ET_REC_FLAG_REDUCED, r.flags);
+	CHECK_INT(ET_FORK_THREAD, r.ev_flags);
+	CHECK_INT(3, r.ppid);
+	/* the full probes' exit: everything, and no mark */
+	CHECK_INT(0, et_event_to_record(&ex, sizeof(ex), 0, &r, &sc));
+	CHECK_INT(0, r.flags);
+	CHECK(et_record_has(&r, ET_F_PPID) && et_record_has(&r, ET_F_STATUS) &&
+	      et_record_has(&r, ET_F_LIFETIME));
+	CHECK_INT(9, r.lifetime);
+	ex.flags = ET_EXIT_REDUCED;
+	CHECK_INT(0, et_event_to_record(&ex, sizeof(ex), 0, &r, &sc));
+	CHECK_INT(ET_REC_FLAG_REDUCED, r.flags);
+	CHECK_INT(15, r.status);
+	CHECK(et_record_has(&r, ET_F_STATUS));
+	CHECK(!et_record_has(&r, ET_F_PPID) && !et_record_has(&r, ET_F_LIFETIME));
+	ex.flags = ET_EXIT_REDUCED | ET_EXIT_NO_STATUS;
+	CHECK_INT(0, et_event_to_record(&ex, sizeof(ex), 0, &r, &sc));
+	CHECK(!et_record_has(&r, ET_F_STATUS));
+}
+
 CHECK_MAIN_BEGIN("test_event")
 	RUN(exec_converts);
 	RUN(full_comm_not_overrun);
 	RUN(bad_sizes_refused);
 	RUN(unknown_type_refused);
+	RUN(reduced_exec);
+	RUN(reduced_fork_and_exit);
 CHECK_MAIN_END

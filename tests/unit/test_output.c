@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_output.c - JSON lines: the contract's keys, and escaping of the
- * arbitrary bytes a kernel string can hold.
+ * arbitrary bytes a kernel string can hold; a reduced-mode record says so,
+ * and what it lacks is null or left out, never a made-up zero.
  */
 #include "check.h"
 #include "core.h"
@@ -59,8 +60,69 @@ static void exec_line(void)
 		  "\"gid\":0,\"cmdline_truncated\":true}}\n", out);
 }
 
+static const char *line_of(const struct et_record *r)
+{
+	FILE *f = fmemopen(out, sizeof(out), "w");
+
+	et_print_json(f, r);
+	fclose(f);
+	return out;
+}
+
+static void exit_lines(void)
+{
+	struct et_record r = {
+		.seq = 3, .ts = 5, .type = ET_REC_EXIT, .pid = 9, .tid = 9,
+		.ppid = 1, .status = 2 << 8, .lifetime = 77,
+	};
+
+	et_record_set(&r, ET_F_PPID);
+	et_record_set(&r, ET_F_STATUS);
+	et_record_set(&r, ET_F_LIFETIME);
+	CHECK_STR("{\"seq\":3,\"ts\":5,\"type\":\"exit\",\"proc\":{\"pid\":9,"
+		  "\"tid\":9,\"ppid\":1},\"exit\":{\"code\":2,\"signal\":null,"
+		  "\"signame\":null,\"core\":false,\"lifetime_ns\":77}}\n",
+		  line_of(&r));
+	/* reduced mode: a signal, no core-dump bit, no lifetime */
+	r.flags = ET_REC_FLAG_REDUCED;
+	r.status = 15;
+	r.present &= ~(1ull << ET_F_LIFETIME);
+	CHECK_STR("{\"seq\":3,\"ts\":5,\"type\":\"exit\","
+		  "\"proc\":{\"pid\":9,\"tid\":9,\"ppid\":1},\"exit\":{"
+		  "\"code\":null,\"signal\":15,\"signame\":\"SIGTERM\","
+		  "\"core\":null,\"lifetime_ns\":null},\"reduced\":true}\n",
+		  line_of(&r));
+	/* and no status either */
+	r.present &= ~(1ull << ET_F_STATUS);
+	CHECK_STR("{\"seq\":3,\"ts\":5,\"type\":\"exit\","
+		  "\"proc\":{\"pid\":9,\"tid\":9,\"ppid\":1},\"exit\":{"
+		  "\"code\":null,\"signal\":null,\"signame\":null,"
+		  "\"core\":null,\"lifetime_ns\":null},\"reduced\":true}\n",
+		  line_of(&r));
+}
+
+static void reduced_exec_line(void)
+{
+	struct et_record r = {
+		.seq = 4, .ts = 6, .type = ET_REC_EXEC, .pid = 8, .tid = 8,
+		.flags = ET_REC_FLAG_REDUCED, .uid = 5, .gid = 6,
+		.comm = { "true", 4 }, .filename = { "./true", 6 },
+	};
+
+	et_record_set(&r, ET_F_COMM);
+	et_record_set(&r, ET_F_FILENAME);
+	et_record_set(&r, ET_F_UID);
+	et_record_set(&r, ET_F_GID);
+	CHECK_STR("{\"seq\":4,\"ts\":6,\"type\":\"exec\","
+		  "\"proc\":{\"pid\":8,\"tid\":8,\"name\":\"true\","
+		  "\"filename\":\"./true\",\"uid\":5,\"gid\":6},"
+		  "\"reduced\":true}\n", line_of(&r));
+}
+
 CHECK_MAIN_BEGIN("test_output")
 	RUN(escapes);
 	RUN(utf8);
 	RUN(exec_line);
+	RUN(exit_lines);
+	RUN(reduced_exec_line);
 CHECK_MAIN_END
