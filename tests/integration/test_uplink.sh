@@ -387,7 +387,8 @@ start_uplink "$S" --uplink-rate $RATE
 python3 - "$S" "$T/rate.samples" <<'EOF' &
 import json, os, sys, time
 st = os.stat(sys.argv[1])
-d = "/run/edgetrace" if os.access("/run", os.W_OK) else "/tmp/edgetrace"
+d = "/run/edgetrace" if (os.access("/run/edgetrace", os.W_OK) or
+                        os.access("/run", os.W_OK)) else "/tmp/edgetrace"
 path = "%s/uplink-%x-%d.json" % (d, st.st_dev, st.st_ino)	# core/status.c
 seen = None
 with open(sys.argv[2], "w", buffering=1) as out:
