@@ -9,7 +9,8 @@
 #   make test                unit tests (target build, and ASan+UBSan on the
 #                            host), 10 s of each fuzzer (host), then the
 #                            integration tests (root, BPF)
-#   make fuzz                libFuzzer on the filter and the record decoder,
+#   make fuzz                libFuzzer on the filter, the record decoder,
+#                            sealed batches and the collector's HTTP parser,
 #                            FUZZ_SECONDS (30) each (host board only)
 #   make test-all            build and test every board (foreign ones under
 #                            qemu-user); what CI runs
@@ -354,9 +355,9 @@ $(O)/asan/edgetrace: $(ASAN_AGENT_OBJS)
 # uplink/seal.c compiled in. Built twice, -O2 and ASan+UBSan (beside the
 # agents, so that the integration test runs against both), with
 # $(O)/tools/et-mkbatch, which seals batches from a capture for its tests.
-COLLECTOR_SRCS := collector/main.c collector/server.c collector/batch.c \
-	collector/sink_pg.c collector/sink_ndjson.c storage/record.c \
-	core/output.c core/output_io.c uplink/seal.c
+COLLECTOR_SRCS := collector/main.c collector/server.c collector/http.c \
+	collector/batch.c collector/sink_pg.c collector/sink_ndjson.c \
+	storage/record.c core/output.c core/output_io.c uplink/seal.c
 MKBATCH_SRCS := collector/mkbatch.c storage/record.c storage/capture.c \
 	uplink/seal.c
 PG_INCDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
@@ -404,22 +405,25 @@ asan-tests: $(addprefix $(O)/asan/test_,$(UNIT_TESTS)) $(O)/asan/edgetrace
 # `make fuzz` runs each for FUZZ_SECONDS on a fresh copy of its seed corpus,
 # tests/fuzz/corpus/<name>/, and fails on a crash, leak, timeout or UB;
 # the input that did it is left in $(O)/fuzz/<name>-crash-*.
-FUZZERS := filter record
+FUZZERS := filter record http
 FUZZERS-$(CONFIG_UPLINK_SEAL) += sealed
 FUZZERS += $(FUZZERS-y)
 FUZZ_DEPS-filter := core/filter.c storage/record.c core/output.c \
 	core/output_io.c
 FUZZ_DEPS-record := storage/record.c
+# the collector's HTTP request framing (host only, like the collector)
+FUZZ_DEPS-http := collector/http.c
+FUZZ_CFLAGS-http := -Icollector
 FUZZ_DEPS-sealed := uplink/seal.c
 FUZZ_LIBS-sealed := $(HOST_DEPS)/lib/libmbedcrypto.a $(HOST_DEPS)/lib/libz.a
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(INCS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS-$$*) $(wildcard storage/*.h core/*.h uplink/*.h) $(GEN)/autoconf.h
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS-$$*) $(wildcard storage/*.h core/*.h uplink/*.h collector/*.h) $(GEN)/autoconf.h
 	$(Q)mkdir -p $(@D)
 	@echo "  CC      $@ (libFuzzer+ASan+UBSan)"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(if $(FUZZ_LIBS-$*),-isystem $(HOST_DEPS)/include) \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_CFLAGS-$*) $(if $(FUZZ_LIBS-$*),-isystem $(HOST_DEPS)/include) \
 		-o $@ $< $(FUZZ_DEPS-$*) $(FUZZ_LIBS-$*)
 
 ifeq ($(T_QEMU),)

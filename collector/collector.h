@@ -99,6 +99,53 @@ void co_handle_batch(const struct et_seal_key *fleet, struct co_sinks *sinks,
 		     const struct co_peer *peer, const uint8_t *buf,
 		     size_t len, struct co_reply *r);
 
+/* --------------------------------------------------------------- HTTP */
+
+/*
+ * The requests of one connection (http.c): the bytes read go in, what to
+ * do comes out. No I/O: server.c reads into co_http_space(), reports the
+ * bytes with co_http_filled() and calls co_http_next() until it says
+ * CO_HTTP_MORE; tests/fuzz/fuzz_http.c does the same with arbitrary bytes.
+ */
+#define CO_HTTP_HDR_MAX		(16 * 1024)	/* request line and headers */
+
+struct co_http {
+	uint8_t *in;			/* read and not yet consumed */
+	size_t len, cap;
+	size_t hdr_len, body_len;	/* of the request being read */
+	size_t scanned;			/* bytes searched for the header end */
+	int have_hdr;			/* its header block was parsed */
+	int keep_alive;			/* what the last request asked for */
+	unsigned long long discard;	/* body bytes of a 413 still to drop */
+	size_t max_batch;		/* a longer body gets 413 */
+};
+
+enum co_http_step {
+	CO_HTTP_MORE,		/* read on */
+	CO_HTTP_ANSWER,		/* answer code and text; close if told */
+	CO_HTTP_CONTINUE,	/* send "100 Continue", then read on */
+	CO_HTTP_BATCH,		/* a whole batch in body: handle it, answer,
+				 * then co_http_done() */
+};
+
+struct co_http_req {
+	int code;			/* CO_HTTP_ANSWER: the status */
+	const char *text;		/* and the body's line */
+	int close;			/* close the connection after answering */
+	char log[160];			/* a line for the log, "" for none */
+	const uint8_t *body;		/* CO_HTTP_BATCH: inside the buffer */
+	size_t body_len;
+};
+
+void co_http_init(struct co_http *h, size_t max_batch);
+void co_http_free(struct co_http *h);
+/* Where to read to (@room bytes): NULL when out of memory. */
+uint8_t *co_http_space(struct co_http *h, size_t *room);
+void co_http_filled(struct co_http *h, size_t n);
+enum co_http_step co_http_next(struct co_http *h, struct co_http_req *r);
+/* The batch of the last CO_HTTP_BATCH is answered: drop it. */
+void co_http_done(struct co_http *h);
+
 /* ---------------------------------------------------------- the server */
 
 struct co_server_opts {

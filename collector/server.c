@@ -15,7 +15,9 @@
  * HTTP is the subset docs/uplink-protocol.md needs: POST /v1/batches with
  * a Content-Length (Expect: 100-continue is honoured), keep-alive unless
  * "Connection: close" or HTTP/1.0. Anything else gets a short error answer
- * and, when its body cannot be skipped, the connection closed.
+ * and, when its body cannot be skipped, the connection closed. The
+ * parsing is http.c's, which sees bytes only; here is what it does not
+ * know: the sockets, TLS, the answers' wire form and the log's peer.
  *
  * TLS session tickets (keys made at start, per process) let a device
  * resume without a full handshake while it talks to the same collector.
@@ -47,11 +49,8 @@
 #include "collector.h"
 
 #define MAX_CONNS	256
-#define HDR_MAX		(16 * 1024)	/* request line and headers */
-#define DISCARD_MAX	(256ull << 20)	/* a 413's body read and dropped */
 #define HANDSHAKE_SECS	30
 #define IDLE_SECS	120
-#define BATCH_PATH	"/v1/batches"
 
 enum conn_state { ST_HANDSHAKE, ST_READ, ST_WRITE };
 
@@ -61,14 +60,10 @@ struct conn {
 	short want;			/* POLLIN or POLLOUT */
 	mbedtls_ssl_context ssl;
 	struct co_peer peer;
-	uint8_t *in;
-	size_t len, cap;
-	size_t hdr_len, body_len;	/* of the request being read */
-	int have_hdr, keep_alive;
+	struct co_http http;		/* the requests read (http.c) */
 	char out[512];
 	size_t out_len, out_off;
 	int close_after;		/* close once out is sent */
-	unsigned long long discard;	/* body bytes of a 413 still to skip */
 	time_t last;
 };
 
@@ -312,7 +307,7 @@ static void conn_free(struct co_server *s, int i)
 	mbedtls_ssl_free(&c->ssl);
 	et_seal_key_free(c->peer.key);
 	close(c->fd);
-	free(c->in);
+	co_http_free(&c->http);
 	free(c);
 	s->conns[i] = s->conns[--s->nconns];
 	s->conns[s->nconns] = NULL;
@@ -470,6 +465,7 @@ static void accept_new(struct co_server *s)
 		}
 		c->fd = fd;
 		c->want = POLLIN;
+		co_http_init(&c->http, s->max_batch);
 		c->last = time(NULL);
 		if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host),
 				port, sizeof(port),
@@ -511,9 +507,10 @@ static const char *reason_phrase(int code)
 	}
 }
 
+/* The answer to send; the connection is closed after it if @close. */
 static void respond(struct conn *c, int code, const char *body, int close)
 {
-	c->close_after = close || !c->keep_alive;
+	c->close_after = close;
 	c->out_off = 0;
 	c->out_len = snprintf(c->out, sizeof(c->out),
 			      "HTTP/1.1 %d %s\r\n"
@@ -521,218 +518,42 @@ static void respond(struct conn *c, int code, const char *body, int close)
 			      "Content-Length: %zu\r\n"
 			      "%s\r\n%s\n", code, reason_phrase(code),
 			      strlen(body) + 1,
-			      c->close_after ? "Connection: close\r\n" : "",
-			      body);
+			      close ? "Connection: close\r\n" : "", body);
 	if (c->out_len >= sizeof(c->out))
 		c->out_len = sizeof(c->out) - 1;
 	c->st = ST_WRITE;
 }
 
-/* The value of header @name in the header block, or NULL. */
-static const char *header(const char *hdrs, const char *name, size_t *vlen)
+/* What http.c makes of the input: 1 when an answer is ready, 0 to read on. */
+static int handle_input(struct co_server *s, struct conn *c)
 {
-	size_t n = strlen(name);
-	const char *p = hdrs, *v, *e;
+	struct co_http_req r;
+	struct co_reply rep;
 
-	while ((p = strstr(p, "\r\n"))) {
-		p += 2;
-		if (strncasecmp(p, name, n) || p[n] != ':')
-			continue;
-		v = p + n + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		e = strstr(v, "\r\n");
-		if (!e)
-			return NULL;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		*vlen = e - v;
-		return v;
-	}
-	return NULL;
-}
-
-static int value_is(const char *v, size_t len, const char *want)
-{
-	return v && len == strlen(want) && !strncasecmp(v, want, len);
-}
-
-static void consume(struct conn *c);
-
-/* An answer to a request that is not a batch: logged, like a refusal. */
-static void reject(struct conn *c, int code, const char *body, int close)
-{
-	co_log("%s (certificate '%s'): %d %s", c->peer.addr, c->peer.cn,
-	       code, body);
-	respond(c, code, body, close);
-}
-
-/* Drop what arrived of a refused body. */
-static void skip_discarded(struct conn *c)
-{
-	size_t n = c->len < c->discard ? c->len : c->discard;
-
-	memmove(c->in, c->in + n, c->len - n);
-	c->len -= n;
-	c->discard -= n;
-}
-
-/*
- * The request line and headers, once whole: 1 when an answer is ready
- * (or the 100 Continue), 0 to read on.
- */
-static int parse_head(struct co_server *s, struct conn *c)
-{
-	char *hdrs = (char *)c->in, *end, *sp1, *sp2, *e;
-	const char *v;
-	size_t vlen;
-	unsigned long long cl = 0;
-	int http10, has_cl, expect;
-
-	end = memmem(c->in, c->len, "\r\n\r\n", 4);
-	if (!end) {
-		if (c->len >= HDR_MAX) {
-			c->keep_alive = 0;
-			reject(c, 431, "request headers too large", 1);
-			return 1;
-		}
+	switch (co_http_next(&c->http, &r)) {
+	case CO_HTTP_MORE:
 		return 0;
-	}
-	c->hdr_len = end - hdrs + 4;
-	end[2] = 0;	/* the header block ends in its last CRLF */
-	sp1 = strchr(hdrs, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || sp2 > end || strncmp(sp2 + 1, "HTTP/1.", 7)) {
-		c->keep_alive = 0;
-		reject(c, 400, "not an HTTP/1.x request", 1);
-		return 1;
-	}
-	http10 = !strncmp(sp2 + 1, "HTTP/1.0", 8);
-	v = header(hdrs, "Connection", &vlen);
-	c->keep_alive = http10 ? value_is(v, vlen, "keep-alive") :
-				 !value_is(v, vlen, "close");
-	v = header(hdrs, "Content-Length", &vlen);
-	has_cl = v != NULL;
-	if (v) {
-		errno = 0;
-		cl = strtoull(v, &e, 10);
-		if (e != v + vlen || !vlen || errno || *v == '-') {
-			reject(c, 400, "bad Content-Length", 1);
-			return 1;
-		}
-	}
-	if (header(hdrs, "Transfer-Encoding", &vlen)) {
-		reject(c, 411, "length required: send the batch with a "
-			"Content-Length", 1);
-		return 1;
-	}
-	if ((size_t)(sp1 - hdrs) != 4 || strncmp(hdrs, "POST", 4)) {
-		reject(c, 405, "method not allowed: POST " BATCH_PATH, cl > 0);
-		c->body_len = 0;
-		consume(c);
-		return 1;
-	}
-	if ((size_t)(sp2 - sp1 - 1) != strlen(BATCH_PATH) ||
-	    strncmp(sp1 + 1, BATCH_PATH, strlen(BATCH_PATH))) {
-		reject(c, 404, "not found: POST " BATCH_PATH, cl > 0);
-		c->body_len = 0;
-		consume(c);
-		return 1;
-	}
-	if (!has_cl) {
-		reject(c, 411, "length required: send the batch with a "
-			"Content-Length", 1);
-		return 1;
-	}
-	if (cl > s->max_batch) {
-		co_log("%s (certificate '%s'): refused a request of %llu "
-		       "bytes: over --max-batch-bytes %zu", c->peer.addr,
-		       c->peer.cn, cl, s->max_batch);
-		v = header(hdrs, "Expect", &vlen);
-		if (value_is(v, vlen, "100-continue") || cl > DISCARD_MAX) {
-			/* the body was not sent, or is not worth reading */
-			respond(c, 413, "too large", 1);
-			return 1;
-		}
-		/*
-		 * Skip the body rather than close with it unread: a close
-		 * with unread data resets the connection, and the client
-		 * might then never see the 413 and resend forever.
-		 */
-		c->body_len = 0;
-		consume(c);
-		c->discard = cl;
-		skip_discarded(c);
-		respond(c, 413, "too large", 0);
-		return 1;
-	}
-	c->body_len = cl;
-	c->have_hdr = 1;
-	/* before the realloc below moves the headers */
-	v = header(hdrs, "Expect", &vlen);
-	expect = value_is(v, vlen, "100-continue");
-	if (c->cap < c->hdr_len + c->body_len) {
-		uint8_t *p = realloc(c->in, c->hdr_len + c->body_len);
-
-		if (!p) {
-			respond(c, 503, "unavailable: out of memory", 1);
-			return 1;
-		}
-		c->in = p;
-		c->cap = c->hdr_len + c->body_len;
-	}
-	if (expect && c->len < c->hdr_len + c->body_len) {
+	case CO_HTTP_CONTINUE:
 		c->out_len = snprintf(c->out, sizeof(c->out),
 				      "HTTP/1.1 100 Continue\r\n\r\n");
 		c->out_off = 0;
 		c->close_after = 0;
 		c->st = ST_WRITE;
 		return 1;
+	case CO_HTTP_ANSWER:
+		if (r.log[0])
+			co_log("%s (certificate '%s'): %s", c->peer.addr,
+			       c->peer.cn, r.log);
+		respond(c, r.code, r.text, r.close);
+		return 1;
+	case CO_HTTP_BATCH:
+		co_handle_batch(s->fleet, s->sinks, &c->peer, r.body,
+				r.body_len, &rep);
+		co_http_done(&c->http);
+		respond(c, rep.code, rep.body, r.close);
+		return 1;
 	}
 	return 0;
-}
-
-/* Drop the request just answered from the input, keeping what follows. */
-static void consume(struct conn *c)
-{
-	size_t used = c->hdr_len + c->body_len;
-
-	memmove(c->in, c->in + used, c->len - used);
-	c->len -= used;
-	c->have_hdr = 0;
-	c->hdr_len = c->body_len = 0;
-	if (c->cap > 4 * HDR_MAX && c->len <= HDR_MAX) {
-		uint8_t *p = realloc(c->in, HDR_MAX + 1);
-
-		if (p) {
-			c->in = p;
-			c->cap = HDR_MAX + 1;
-		}
-	}
-}
-
-/* 1 when an answer is ready, 0 to read on. */
-static int handle_input(struct co_server *s, struct conn *c)
-{
-	struct co_reply r;
-
-	if (c->discard)
-		skip_discarded(c);
-	if (!c->len || c->discard)
-		return 0;
-	if (!c->have_hdr) {
-		if (parse_head(s, c))
-			return 1;
-		if (!c->have_hdr)
-			return 0;
-	}
-	if (c->len < c->hdr_len + c->body_len)
-		return 0;
-	co_handle_batch(s->fleet, s->sinks, &c->peer, c->in + c->hdr_len,
-			c->body_len, &r);
-	consume(c);
-	respond(c, r.code, r.body, 0);
-	return 1;
 }
 
 /* ------------------------------------------------------- a connection */
@@ -740,6 +561,8 @@ static int handle_input(struct co_server *s, struct conn *c)
 /* Run @c until it waits for its socket: 0, or -1 when it is to be closed. */
 static int conn_step(struct co_server *s, struct conn *c)
 {
+	uint8_t *p;
+	size_t room;
 	int ret;
 
 	c->last = time(NULL);
@@ -760,19 +583,12 @@ static int conn_step(struct co_server *s, struct conn *c)
 		case ST_READ:
 			if (handle_input(s, c))
 				break;
-			if (c->cap == c->len) {
-				size_t cap = c->cap ? 2 * c->cap : HDR_MAX + 1;
-				uint8_t *p = realloc(c->in, cap);
-
-				if (!p)
-					return -1;
-				c->in = p;
-				c->cap = cap;
-			}
-			ret = mbedtls_ssl_read(&c->ssl, c->in + c->len,
-					       c->cap - c->len);
+			p = co_http_space(&c->http, &room);
+			if (!p)
+				return -1;
+			ret = mbedtls_ssl_read(&c->ssl, p, room);
 			if (ret > 0) {
-				c->len += ret;
+				co_http_filled(&c->http, ret);
 				break;
 			}
 			if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
@@ -783,7 +599,7 @@ static int conn_step(struct co_server *s, struct conn *c)
 			    ret != MBEDTLS_ERR_NET_CONN_RESET)
 				co_log("%s: connection closed: %s",
 				       c->peer.addr, tls_err(ret));
-			else if (c->len)
+			else if (c->http.len)
 				co_log("%s: connection closed by the client in "
 				       "the middle of a request", c->peer.addr);
 			return -1;

@@ -32,7 +32,13 @@ int et_status_path(const char *spool, const char *ext, char *buf, size_t len)
 	return et_status_path_of(spool, "agent", ext, buf, len);
 }
 
-/* @who: "agent", or "uplink" for the uplink process on the same spool. */
+/*
+ * @who: "agent", or "uplink" for the uplink process on the same spool.
+ * /run/edgetrace when it can be written or made: under systemd's
+ * ProtectSystem=strict /run itself is read-only and the units'
+ * RuntimeDirectory=edgetrace is the writable part; otherwise (no /run, or
+ * not root) /tmp/edgetrace.
+ */
 int et_status_path_of(const char *spool, const char *who, const char *ext,
 		      char *buf, size_t len)
 {
@@ -41,7 +47,7 @@ int et_status_path_of(const char *spool, const char *who, const char *ext,
 
 	if (stat(spool, &st))
 		return -1;
-	if (access("/run", W_OK))
+	if (access(STATUS_DIR, W_OK) && access("/run", W_OK))
 		dir = STATUS_DIR_ALT;
 	snprintf(buf, len, "%s/%s-%" PRIx64 "-%" PRIu64 ".%s", dir, who,
 		 (uint64_t)st.st_dev, (uint64_t)st.st_ino, ext);

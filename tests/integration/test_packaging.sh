@@ -17,10 +17,21 @@
 #     packages install it to;
 #   - the systemd unit passes `systemd-analyze verify`, and its ExecStart,
 #     with its capability bounding set, runs the agent (less does not);
+#   - the uplink's unit (edgetrace-uplink.service) is installed with the
+#     uplink only, passes `systemd-analyze verify` and rates below 2.5 in
+#     `systemd-analyze security`, holds no capability, is skipped while
+#     the configuration file names no collector; its ExecStart, run with
+#     no capability, /run read-only but /run/edgetrace and the keys
+#     read-only, under strace, delivers every record to a real collector,
+#     shows in `edgetrace status`, and makes no system call its filter
+#     would refuse (needs build/<board>-uplink and the collector);
 #   - S99edgetrace, run by busybox sh with only busybox applets on PATH,
 #     starts, reports and stops a real agent with the settings of its
 #     configuration file (the spool where the file says), fails on a bad
-#     or missing file, and mounts tracefs and bpffs when they are missing.
+#     or missing file, and mounts tracefs and bpffs when they are missing;
+#     with a collector configured it starts the uplink after the agent and
+#     stops it first, restarts a dead one, says why when the binary has no
+#     uplink, and fails naming a bad uplink setting.
 . "$(dirname "$0")/lib.sh"
 : "${ET_TOOLS:?set ET_TOOLS to the tools directory (capgen)}"
 
@@ -214,6 +225,10 @@ BR2_PACKAGE_EDGETRACE_SPOOL_MAP_SIZE_MIB=32
 BR2_PACKAGE_EDGETRACE_SPOOL_SYNC_MS=500
 BR2_PACKAGE_EDGETRACE_BPF_MAP_BUDGET_KIB=2048
 BR2_PACKAGE_EDGETRACE_RINGBUF_SIZE_KIB=512
+BR2_PACKAGE_EDGETRACE_UPLINK_SEAL=y
+BR2_PACKAGE_EDGETRACE_UPLINK_HTTPS=y
+BR2_PACKAGE_EDGETRACE_UPLINK_BATCH_KIB=128
+BR2_PACKAGE_EDGETRACE_UPLINK_BATCH_AGE_S=10
 BR2_PACKAGE_EDGETRACE_STATIC=y
 BR2_PACKAGE_EDGETRACE_CONFIG_FRAGMENT="$T/fragment"
 STAGING_DIR=$T/staging
@@ -238,6 +253,8 @@ if brmk "$T/br-build/.configured" >"$T/br-configure.log" 2>&1; then
 	check br_config_int grep -qx 'CONFIG_SPOOL_MAP_SIZE_MIB=32' "$cfg"
 	check br_config_int_2 grep -qx 'CONFIG_RINGBUF_SIZE_KIB=512' "$cfg"
 	check br_config_fragment grep -qx 'CONFIG_PROC_TABLE_SIZE=512' "$cfg"
+	check br_config_uplink grep -qx 'CONFIG_UPLINK_HTTPS=y' "$cfg"
+	check br_config_uplink_int grep -qx 'CONFIG_UPLINK_BATCH_KIB=128' "$cfg"
 else
 	fail br_configure "$(tail -5 "$T/br-configure.log")"
 fi
@@ -250,6 +267,7 @@ if brmk "$T/br-build/.built" >"$T/br-build.log" 2>&1; then
 	ver=$("$bin" --version 2>&1)
 	check br_build_has_file_probe grep -q 'probes: .*\bfile\b' <<<"$ver"
 	check br_build_lacks_module_probe test -z "$(grep -o '\bmodule\b' <<<"$ver")"
+	check br_build_has_uplink eval '"$bin" uplink --help >/dev/null'
 else
 	fail br_build "$(tail -5 "$T/br-build.log")"
 fi
@@ -260,8 +278,20 @@ if brmk "$T/br-build/.installed" >"$T/br-install.log" 2>&1; then
 	check br_install_defaults test -f "$T/target/etc/default/edgetrace"
 	check br_install_config cmp -s "$COMMON/edgetrace.conf" \
 		"$T/target/etc/edgetrace/edgetrace.conf"
+	check br_install_uplink_unit cmp -s "$COMMON/edgetrace-uplink.service" \
+		"$T/target/usr/lib/systemd/system/edgetrace-uplink.service"
 else
 	fail br_install "$(tail -5 "$T/br-install.log")"
+fi
+# without the uplink, no unit for it (the init script is the same file)
+sed '/UPLINK_HTTPS\|UPLINK_BATCH/d; s|^TARGET_DIR=.*|TARGET_DIR='"$T"'/target2|' \
+	"$T/br.config" >"$T/br2.config"
+if brmk BRCONFIG="$T/br2.config" "$T/br-build/.installed" >"$T/br-install2.log" 2>&1; then
+	check br_install_no_uplink_unit_without_uplink test -f \
+		"$T/target2/usr/lib/systemd/system/edgetrace.service" -a ! -e \
+		"$T/target2/usr/lib/systemd/system/edgetrace-uplink.service"
+else
+	fail br_install_without_uplink "$(tail -5 "$T/br-install2.log")"
 fi
 unset EDGETRACE_CACHE
 
@@ -287,6 +317,8 @@ if [ -n "$board" ] && [ -s "$T/yocto-install.sh" ] &&
 		"$img/etc/default/edgetrace"
 	check yocto_install_systemd test -f "$img/usr/lib/systemd/system/edgetrace.service"
 	check yocto_install_sysv test -x "$img/etc/init.d/edgetrace"
+	check yocto_install_uplink_unit cmp -s "$COMMON/edgetrace-uplink.service" \
+		"$img/usr/lib/systemd/system/edgetrace-uplink.service"
 	# CONFFILES: exactly the files installed under /etc, but the init script
 	conffiles=$(sed -n 's/^CONFFILES:${PN} *= *"\(.*\)"/\1/p' "$RECIPE" |
 		sed 's|\${sysconfdir}|/etc|g' | tr ' ' '\n' | sed '/^$/d' | sort)
@@ -300,6 +332,24 @@ if [ -n "$board" ] && [ -s "$T/yocto-install.sh" ] &&
 else
 	fail yocto_install "no do_install or EDGETRACE_BOARD, or: $(tail -5 "$T/yocto-install.log")"
 fi
+# PACKAGECONFIG without "uplink": the unit is not installed, nor enabled
+sed -n '/^do_install() {$/,/^}$/p' "$RECIPE" | sed '1d;$d' |
+	sed "s/\${@bb.utils.contains('PACKAGECONFIG', 'uplink'[^}]*}/false/g" |
+	sed 's/\${@[^}]*}/true/g' >"$T/yocto-install2.sh"
+if D=$T/yocto-image2 S=$TOP B=$T/yocto-b EDGETRACE_BOARD=$board \
+	sbindir=/usr/sbin sysconfdir=/etc \
+	systemd_system_unitdir=/usr/lib/systemd/system \
+	bash -eu "$T/yocto-install2.sh" >"$T/yocto-install2.log" 2>&1; then
+	check yocto_no_uplink_unit_without_uplink test -f \
+		"$T/yocto-image2/usr/lib/systemd/system/edgetrace.service" -a ! -e \
+		"$T/yocto-image2/usr/lib/systemd/system/edgetrace-uplink.service"
+else
+	fail yocto_install_without_uplink "$(tail -5 "$T/yocto-install2.log")"
+fi
+check yocto_uplink_unit_enabled_with_uplink grep -q \
+	"contains('PACKAGECONFIG', 'uplink', 'edgetrace-uplink.service'" "$RECIPE"
+check yocto_uplink_links_tls grep -q \
+	"contains('PACKAGECONFIG', 'uplink', '-lmbedtls -lmbedx509'" "$RECIPE"
 
 # ---------------------------------------------- the configuration file
 # As shipped: accepted by this agent (a replay; --spool wins over the
@@ -406,6 +456,203 @@ run_with_caps() {
 check unit_capabilities_suffice run_with_caps "$caps"
 check unit_fewer_capabilities_fail eval '! run_with_caps "${caps/+bpf,/}"'
 
+# ---------------------------------------------------- the uplink's unit
+UNIT=$COMMON/edgetrace-uplink.service
+# the build with the uplink beside the agent under test (make uplink-variant)
+EU=$EDGETRACE
+"$EU" uplink --help >/dev/null 2>&1 || EU=${EDGETRACE%/edgetrace}-uplink/edgetrace
+[ -x "$EU" ] && "$EU" uplink --help >/dev/null 2>&1 || EU=
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/sbin/edgetrace|${EU:-$EDGETRACE}|" "$UNIT" >"$T/unit/edgetrace-uplink.service"
+	rc=0
+	systemd-analyze verify "$T/unit/edgetrace-uplink.service" >"$T/uverify" 2>&1 || rc=$?
+	check uplink_unit_verify_ok test "$rc" -eq 0
+	if grep -q 'edgetrace-uplink.service' "$T/uverify"; then
+		fail uplink_unit_verify_silent "$(grep 'edgetrace-uplink.service' "$T/uverify" | head -3)"
+	else pass uplink_unit_verify_silent; fi
+	if systemd-analyze security --offline=true "$T/unit/edgetrace-uplink.service" \
+		>"$T/usecurity" 2>&1; then
+		score=$(sed -n 's/.*Overall exposure level for edgetrace-uplink.service: \([0-9.]*\).*/\1/p' "$T/usecurity")
+		echo "    uplink unit: exposure $score (the agent's: $(sed -n 's/.*Overall exposure level for edgetrace.service: \([0-9.]*\).*/\1/p' "$T/security" 2>/dev/null))"
+		check uplink_unit_exposure_below_2_5 awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.5) }'
+	fi
+fi
+# no capability: every CapabilityBoundingSet= and AmbientCapabilities= empty
+check uplink_unit_no_capabilities test "$(grep -c '^CapabilityBoundingSet=$' "$UNIT")" -ge 1 \
+	-a -z "$(grep '^CapabilityBoundingSet=.' "$UNIT")" \
+	-a "$(grep -c '^AmbientCapabilities=$' "$UNIT")" -eq 1 \
+	-a -z "$(grep '^AmbientCapabilities=.' "$UNIT")"
+check uplink_unit_execstart grep -qx 'ExecStart=/usr/sbin/edgetrace uplink --config /etc/edgetrace/edgetrace.conf $EDGETRACE_UPLINK_ARGS' "$UNIT"
+check uplink_unit_network_only grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' "$UNIT"
+# the spool writable, /run/edgetrace writable and kept, in both units
+for u in "$COMMON/edgetrace.service" "$UNIT"; do
+	for l in ProtectSystem=strict StateDirectory=edgetrace \
+		RuntimeDirectory=edgetrace RuntimeDirectoryPreserve=yes; do
+		grep -qx "$l" "$u" || fail "units_dirs" "$(basename "$u") lacks $l"
+	done
+done
+pass units_dirs_checked
+# ExecCondition: the unit is skipped with the file as shipped (no
+# collector), runs once an uplink-url line is set
+sed -E 's/^# ?((uplink-url|uplink-ca|uplink-cert|fleet-pub|device-key|device-id|uplink-rate|uplink-quota) = )/\1/' \
+	"$COMMON/edgetrace.conf" >"$T/uplink-examples.conf"
+check conf_has_uplink_examples test "$(grep -c '^\(uplink-url\|uplink-ca\|uplink-cert\|fleet-pub\|device-key\) = ' \
+	"$T/uplink-examples.conf")" -eq 5
+"$PYTHON" - "$UNIT" "$COMMON/edgetrace.conf" "$T/uplink-examples.conf" >"$T/cond.out" 2>&1 <<'EOF'
+import re, shlex, subprocess, sys
+unit, shipped, examples = sys.argv[1:]
+line = [l for l in open(unit) if l.startswith("ExecCondition=")][0]
+argv = shlex.split(line.split("=", 1)[1])
+def run(conf):
+    a = [conf if x == "/etc/edgetrace/edgetrace.conf" else x for x in argv]
+    return subprocess.run(a).returncode
+print("shipped", run(shipped), "examples", run(examples))
+EOF
+check uplink_unit_condition_skips_unconfigured grep -qx 'shipped 1 examples 0' "$T/cond.out"
+# the examples uncommented: the uplink reads them (it stops at the first
+# key file, which does not exist here), run accepts and ignores them
+rc=0
+"$EDGETRACE" run --config "$T/uplink-examples.conf" --spool "$T/ex-spool3" \
+	--replay "$T/conf.cap" >"$T/ex3.out" 2>&1 || rc=$?
+check conf_uplink_examples_ignored_by_run test "$rc" -eq 0
+if [ -n "$EU" ]; then
+	rc=0
+	"$EU" uplink --config "$T/uplink-examples.conf" --spool "$T/ex-spool4" \
+		>"$T/ex4.out" 2>&1 || rc=$?
+	check conf_uplink_examples_parse test "$rc" -eq 2 -a \
+		"$(grep -c "fleet-pub '/etc/edgetrace/fleet.pub': cannot read it" "$T/ex4.out")" -eq 1
+fi
+
+# ------------------------------------ the uplink's unit, as systemd runs it
+# Its ExecStart with the shipped configuration file, completed for a real
+# collector on loopback, under what the unit allows: no capability at all
+# (an empty bounding set, as CapabilityBoundingSet= gives a root service;
+# no new privileges), /run read-only but /run/edgetrace
+# (ProtectSystem=strict, RuntimeDirectory=), the keys and the
+# configuration read-only; traced by strace. Every record arrives once,
+# `edgetrace status` outside sees the uplink's figures, and every system
+# call it made is one its SystemCallFilter= allows.
+COLLECTOR=$(dirname "$EDGETRACE")/edgetrace-collector
+[ -n "$EU" ] && [ -x "$COLLECTOR" ] || EU=
+K=$T/ukeys
+if [ -n "$EU" ]; then
+	mkdir -p "$K" "$T/uconf" "$T/und" /run/edgetrace
+	{
+		"$EU" keygen --fleet "$K/fleet" && "$EU" keygen --device "$K/dev" &&
+		openssl ecparam -name prime256v1 -genkey -noout -out "$K/ca.key" &&
+		openssl req -x509 -new -key "$K/ca.key" -sha256 -days 2 -subj "/CN=pkg CA" -out "$K/ca.crt" &&
+		openssl ecparam -name prime256v1 -genkey -noout -out "$K/srv.key" &&
+		openssl req -new -key "$K/srv.key" -subj /CN=localhost -out "$K/srv.csr" &&
+		printf 'subjectAltName=DNS:localhost\n' >"$K/srv.ext" &&
+		openssl x509 -req -in "$K/srv.csr" -CA "$K/ca.crt" -CAkey "$K/ca.key" \
+			-CAcreateserial -days 2 -sha256 -extfile "$K/srv.ext" -out "$K/srv.crt" &&
+		openssl req -new -key "$K/dev/device.key" -subj /CN=gw-pkg -out "$K/dev.csr" &&
+		printf 'extendedKeyUsage=clientAuth\nsubjectAltName=DNS:gw-pkg\n' >"$K/dev.ext" &&
+		openssl x509 -req -in "$K/dev.csr" -CA "$K/ca.crt" -CAkey "$K/ca.key" \
+			-CAcreateserial -days 2 -sha256 -extfile "$K/dev.ext" -out "$K/dev.crt"
+	} >"$T/ukeys.log" 2>&1 || fail uplink_unit_keys "$(tail -3 "$T/ukeys.log")"
+	# the shipped file, its uplink examples set for this test's files
+	sed -e "s|^spool = .*|spool = $T/uspool|" \
+		-e "s|^uplink-ca = .*|uplink-ca = $K/ca.crt|" \
+		-e "s|^uplink-cert = .*|uplink-cert = $K/dev.crt|" \
+		-e "s|^fleet-pub = .*|fleet-pub = $K/fleet/fleet.pub|" \
+		-e "s|^device-key = .*|device-key = $K/dev/device.key|" \
+		-e "s|^device-id = .*|device-id = gw-pkg|" \
+		"$T/uplink-examples.conf" >"$T/uconf/edgetrace.conf"
+fi
+if [ -z "$EU" ] || ! command -v strace >/dev/null ||
+	! command -v systemd-analyze >/dev/null; then
+	echo "SKIP $TEST_NAME.uplink_unit_run: needs the uplink build (make uplink-variant), the collector (make collector), strace and systemd-analyze"
+else
+	"$COLLECTOR" --listen 127.0.0.1:0 --cert "$K/srv.crt" --key "$K/srv.key" \
+		--ca "$K/ca.crt" --fleet-key "$K/fleet/fleet.key" --ndjson "$T/und" \
+		2>"$T/ucollector.err" &
+	CPID=$!
+	for i in $(seq 1 100); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/ucollector.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	sed -i "s|^uplink-url = .*|uplink-url = https://localhost:$port/v1/batches|" \
+		"$T/uconf/edgetrace.conf"
+	"$ET_TOOLS/capgen" -q -n 300 -o "$T/u.cap"
+	"$EDGETRACE" run --spool "$T/uspool" --replay "$T/u.cap" >/dev/null 2>&1
+	unshare -m --propagation private sh -c '
+		set -e
+		mount --bind /run /run
+		mount --bind /run/edgetrace /run/edgetrace
+		mount -o remount,bind,ro /run
+		mount --bind "$1" "$1"
+		mount -o remount,bind,ro "$1"
+		mount --bind "$2" "$2"
+		mount -o remount,bind,ro "$2"
+		if touch /run/.et-ro-check 2>/dev/null; then
+			rm -f /run/.et-ro-check
+			exit 99
+		fi
+		exec setpriv --no-new-privs --bounding-set=-all --inh-caps=-all -- \
+			strace -f -qq -o "$3" "$4" uplink --config "$2/edgetrace.conf"
+	' sh "$K" "$T/uconf" "$T/uplink.strace" "$EU" >"$T/uunit.out" 2>&1 &
+	UPID=$!
+	got=
+	for i in $(seq 1 60); do
+		got=$("$EDGETRACE" status --spool "$T/uspool" --json 2>/dev/null |
+			"$PYTHON" -c 'import json,sys; u = json.load(sys.stdin)["uplink"]; print(u["cursor"] if u else "none")' 2>/dev/null)
+		[ "$got" = 301 ] && break
+		kill -0 "$UPID" 2>/dev/null || break
+		sleep 0.5
+	done
+	check uplink_unit_status_seen_outside test "$got" = 301
+	upid=$(pgrep -P "$UPID" | head -1)	# strace's child
+	check uplink_unit_no_capabilities_held test "$(grep -c \
+		'^Cap\(Prm\|Eff\|Bnd\):[[:space:]]*0000000000000000$' "/proc/${upid:-0}/status")" -eq 3
+	[ -n "$upid" ] && kill -TERM "$upid"
+	rc=0
+	wait "$UPID" || rc=$?
+	check uplink_unit_stopped_cleanly test "$rc" -eq 0
+	check uplink_unit_stored_once test "$(cat "$T"/und/gw-pkg/*.ndjson 2>/dev/null | wc -l)" -eq 300
+	kill -TERM "$CPID"; wait "$CPID"
+	# the calls made, against @system-service less @privileged and @resources
+	"$PYTHON" - "$T/uplink.strace" "$UNIT" >"$T/syscalls.out" 2>&1 <<'EOF'
+import re, subprocess, sys
+log, unit = sys.argv[1:]
+made = set()
+for l in open(log):
+    m = re.match(r"\d+\s+([a-z0-9_]+)\(", l)
+    if m:
+        made.add(m.group(1))
+def expand(name, seen=None):
+    seen = seen if seen is not None else set()
+    if not name.startswith("@"):
+        return {name}
+    if name in seen:
+        return set()
+    seen.add(name)
+    out = subprocess.run(["systemd-analyze", "syscall-filter", name],
+                         capture_output=True, text=True).stdout
+    calls = set()
+    for w in out.split("\n")[1:]:
+        w = w.strip()
+        if w and not w.startswith("#"):
+            calls |= expand(w, seen)
+    return calls
+allowed, denied = set(), set()
+for l in open(unit):
+    if l.startswith("SystemCallFilter="):
+        v = l.split("=", 1)[1].strip()
+        neg = v.startswith("~")
+        for w in v.lstrip("~").split():
+            (denied if neg else allowed).update(expand(w))
+allowed -= denied
+bad = sorted(made - allowed)
+print("made %d calls; not allowed: %s" % (len(made), " ".join(bad) or "none"))
+sys.exit(1 if bad or len(made) < 20 else 0)
+EOF
+	rc=$?
+	echo "    uplink unit: $(cat "$T/syscalls.out")"
+	check uplink_unit_syscalls_allowed test "$rc" -eq 0
+fi
+
 # ------------------------------------------------- S99edgetrace, busybox
 busybox=$(command -v busybox)
 if [ -z "$busybox" ]; then
@@ -414,6 +661,14 @@ if [ -z "$busybox" ]; then
 fi
 mkdir -p "$T/bb"
 for a in $("$busybox" --list); do ln -s "$busybox" "$T/bb/$a"; done
+# the script parses in busybox sh and dash, and shellcheck finds nothing
+check s99_parses_busybox_sh "$busybox" sh -n "$COMMON/S99edgetrace"
+if command -v dash >/dev/null; then check s99_parses_dash dash -n "$COMMON/S99edgetrace"; fi
+if command -v shellcheck >/dev/null; then
+	check s99_shellcheck_clean shellcheck -s sh "$COMMON/S99edgetrace"
+else
+	echo "SKIP $TEST_NAME.s99_shellcheck_clean: shellcheck is missing (apt-get install shellcheck)"
+fi
 # The shipped configuration file with the spool in a directory that does
 # not exist yet (the script makes its parent), blanks and a CR around it.
 mkdir -p "$T/etc"
@@ -493,3 +748,102 @@ check s99_mounts_tracefs grep -q '^MOUNTED tracefs' "$T/mount.out"
 check s99_mounts_bpffs grep -q '^MOUNTED bpffs' "$T/mount.out"
 check s99_starts_after_mounting grep -q '^Starting edgetrace: OK' "$T/mount.out"
 check s99_namespace_run_stopped test ! -e "$T/run/edgetrace.pid"
+
+# ----------------------------------------------- S99edgetrace and the uplink
+# The same script with a configuration file that names a collector: the
+# uplink starts after the agent and stops before it, and what the agent
+# records reaches the collector; a dead uplink is reported by status and
+# started again by start. A binary without the uplink: the agent alone,
+# and a word why. A bad uplink setting: its start fails naming it, and
+# the agent runs on.
+if [ -z "$EU" ] || [ ! -x "$COLLECTOR" ]; then
+	echo "SKIP $TEST_NAME.s99_uplink: needs the uplink build (make uplink-variant) and the collector (make collector)"
+	exit 0
+fi
+mkdir -p "$T/und2"
+"$COLLECTOR" --listen 127.0.0.1:0 --cert "$K/srv.crt" --key "$K/srv.key" \
+	--ca "$K/ca.crt" --fleet-key "$K/fleet/fleet.key" --ndjson "$T/und2" \
+	2>"$T/ucollector2.err" &
+CPID=$!
+trap 'kill "$CPID" 2>/dev/null; stop_agent >/dev/null 2>&1; rm -rf "$T"' EXIT
+for i in $(seq 1 100); do
+	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/ucollector2.err")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+sed -e "s|^spool = .*|spool = $T/s99u/spool|" \
+	-e "s|^uplink-url = .*|uplink-url = https://localhost:$port/v1/batches|" \
+	"$T/uconf/edgetrace.conf" >"$T/etc/uplink.conf"
+cat >"$T/defaults-u" <<EOF
+DAEMON=$EU
+CONFFILE=$T/etc/uplink.conf
+PIDFILE=$T/run/edgetrace.pid
+UPLINK_PIDFILE=$T/run/edgetrace-uplink.pid
+LOGFILE=$T/log/edgetrace-u.log
+EOF
+s99u() {
+	env -i PATH="$T/bb" EDGETRACE_DEFAULTS="$T/defaults-u" \
+		"$T/bb/sh" "$COMMON/S99edgetrace" "$@"
+}
+s99u start >"$T/ustart.out" 2>&1
+check s99_uplink_agent_started grep -q '^Starting edgetrace: OK' "$T/ustart.out"
+check s99_uplink_started grep -q '^Starting edgetrace uplink: OK' "$T/ustart.out"
+apid=$(cat "$T/run/edgetrace.pid" 2>/dev/null)
+upid=$(cat "$T/run/edgetrace-uplink.pid" 2>/dev/null)
+check s99_uplink_gets_config test "$(tr '\0' ' ' <"/proc/${upid:-0}/cmdline" 2>/dev/null)" = \
+	"$EU uplink --config $T/etc/uplink.conf "
+rc=0; s99u status >"$T/ustatus.out" 2>&1 || rc=$?
+check s99_uplink_status_both test "$rc" -eq 0 -a \
+	"$(grep -c "^edgetrace is running (pid $apid)\$\|^edgetrace uplink is running (pid $upid)\$" "$T/ustatus.out")" -eq 2
+# what the agent records arrives (the test build cuts a batch after 2 s)
+for i in $(seq 1 20); do /bin/true; done
+n=0
+for i in $(seq 1 60); do
+	n=$(cat "$T"/und2/gw-pkg/*.ndjson 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] && break
+	sleep 0.5
+done
+check s99_uplink_delivers test "$n" -gt 0
+# a dead uplink: status says so; start starts it alone
+kill -KILL "$upid"
+for i in $(seq 1 50); do live "$upid" || break; sleep 0.1; done
+rc=0; s99u status >"$T/ustatus2.out" 2>&1 || rc=$?
+check s99_uplink_status_dead test "$rc" -eq 1 -a \
+	"$(grep -c '^edgetrace uplink is not running$' "$T/ustatus2.out")" -eq 1
+s99u start >"$T/ustart2.out" 2>&1
+check s99_uplink_restarted_alone test "$(grep -c "already running (pid $apid)\|^Starting edgetrace uplink: OK" \
+	"$T/ustart2.out")" -eq 2
+upid=$(cat "$T/run/edgetrace-uplink.pid" 2>/dev/null)
+s99u stop >"$T/ustop.out" 2>&1
+check s99_uplink_stopped_first test "$(sed -n '1p' "$T/ustop.out")" = "Stopping edgetrace uplink: OK" -a \
+	"$(sed -n '2p' "$T/ustop.out")" = "Stopping edgetrace: OK"
+check s99_uplink_none_left eval '! live "$apid" && ! live "$upid"'
+check s99_uplink_pidfiles_removed test ! -e "$T/run/edgetrace.pid" -a ! -e "$T/run/edgetrace-uplink.pid"
+check s99_uplink_stopped_cleanly grep -q '^edgetrace uplink: stopped: ' "$T/log/edgetrace-u.log"
+
+# the agent's binary without the uplink: the agent alone, and why
+sed -i "s|^DAEMON=.*|DAEMON=$EDGETRACE|" "$T/defaults-u"
+if "$EDGETRACE" uplink --help >/dev/null 2>&1; then
+	echo "SKIP $TEST_NAME.s99_uplink_not_built: $EDGETRACE has the uplink"
+else
+	rc=0; s99u start >"$T/ustart3.out" 2>&1 || rc=$?
+	check s99_uplink_not_built_agent_runs test "$rc" -eq 0 -a \
+		"$(grep -c '^Starting edgetrace: OK' "$T/ustart3.out")" -eq 1
+	check s99_uplink_not_built_says_why grep -q 'has no uplink (CONFIG_UPLINK_HTTPS): not sending' "$T/ustart3.out"
+	check s99_uplink_not_built_no_pidfile test ! -e "$T/run/edgetrace-uplink.pid"
+	s99u stop >/dev/null 2>&1
+fi
+
+# a bad uplink setting: the uplink's start fails, naming it; the agent runs
+sed -i "s|^DAEMON=.*|DAEMON=$EU|" "$T/defaults-u"
+sed -i "s|^device-key = .*|device-key = $T/nope.key|" "$T/etc/uplink.conf"
+rc=0; s99u start >"$T/ustart4.out" 2>&1 || rc=$?
+check s99_uplink_bad_setting_fails test "$rc" -ne 0 -a \
+	"$(grep -c '^Starting edgetrace uplink: FAIL' "$T/ustart4.out")" -eq 1
+check s99_uplink_bad_setting_named grep -q "device-key.*nope.key" "$T/ustart4.out"
+check s99_uplink_bad_setting_no_pidfile test ! -e "$T/run/edgetrace-uplink.pid"
+rc=0; s99u status >/dev/null 2>&1 || rc=$?
+check s99_uplink_bad_setting_agent_runs test "$rc" -eq 1 -a -s "$T/run/edgetrace.pid"
+s99u stop >/dev/null 2>&1
+check s99_uplink_bad_setting_stopped test ! -e "$T/run/edgetrace.pid"
+kill "$CPID"; wait "$CPID" 2>/dev/null

@@ -34,14 +34,18 @@ endif
 
 # BR2_PACKAGE_EDGETRACE_<name> is CONFIG_<name> of edgetrace's Kconfig.
 EDGETRACE_KCONFIG_BOOLS = PROBE_EXEC PROBE_FORK PROBE_EXIT PROBE_CRED \
-	PROBE_SIGNAL PROBE_PTRACE PROBE_MODULE PROBE_FILE PROBE_NET PIN_BPF
+	PROBE_SIGNAL PROBE_PTRACE PROBE_MODULE PROBE_FILE PROBE_NET PIN_BPF \
+	UPLINK_SEAL UPLINK_HTTPS
 EDGETRACE_KCONFIG_INTS = SPOOL_MAP_SIZE_MIB SPOOL_SYNC_MS \
-	BPF_MAP_BUDGET_KIB RINGBUF_SIZE_KIB
+	BPF_MAP_BUDGET_KIB RINGBUF_SIZE_KIB UPLINK_BATCH_KIB UPLINK_BATCH_AGE_S
 # The other BR2_PACKAGE_EDGETRACE_* options are this package's own.
 EDGETRACE_PACKAGE_OPTIONS = STATIC CONFIG_FRAGMENT
 EDGETRACE_CONFIG_FRAGMENT = $(call qstrip,$(BR2_PACKAGE_EDGETRACE_CONFIG_FRAGMENT))
 
-EDGETRACE_LIBS = libbpf libelf libz liblmdb libmbedcrypto
+# The uplink's TLS and X.509 come before the crypto they use.
+EDGETRACE_LIBS = libbpf libelf libz liblmdb \
+	$(if $(BR2_PACKAGE_EDGETRACE_UPLINK_HTTPS),libmbedtls libmbedx509) \
+	libmbedcrypto
 ifeq ($(BR2_PACKAGE_EDGETRACE_STATIC),y)
 EDGETRACE_LDFLAGS = $(TARGET_LDFLAGS) -static -Wl,--gc-sections
 EDGETRACE_LINK = $(patsubst %,$(STAGING_DIR)/usr/lib/%.a,$(EDGETRACE_LIBS)) \
@@ -84,7 +88,8 @@ define EDGETRACE_CONFIGURE_CMDS
 		$(foreach o,$(EDGETRACE_KCONFIG_BOOLS), \
 			echo 'CONFIG_$(o)=$(if $(BR2_PACKAGE_EDGETRACE_$(o)),y,n)';) \
 		$(foreach o,$(EDGETRACE_KCONFIG_INTS), \
-			echo 'CONFIG_$(o)=$(BR2_PACKAGE_EDGETRACE_$(o))';) \
+			$(if $(BR2_PACKAGE_EDGETRACE_$(o)), \
+			echo 'CONFIG_$(o)=$(BR2_PACKAGE_EDGETRACE_$(o))';)) \
 		$(if $(EDGETRACE_CONFIG_FRAGMENT),cat $(EDGETRACE_CONFIG_FRAGMENT);) \
 	) > $(@D)/board/buildroot_defconfig
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(EDGETRACE_MAKE_OPTS) buildroot_defconfig
@@ -113,9 +118,14 @@ define EDGETRACE_INSTALL_INIT_SYSV
 		$(TARGET_DIR)/etc/init.d/S99edgetrace
 endef
 
+# The init script starts the uplink itself where the configuration file
+# names a collector and the binary has it; systemd gets a unit of its own.
 define EDGETRACE_INSTALL_INIT_SYSTEMD
 	$(INSTALL) -D -m 0644 $(@D)/board/common/edgetrace.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/edgetrace.service
+	$(if $(BR2_PACKAGE_EDGETRACE_UPLINK_HTTPS), \
+		$(INSTALL) -D -m 0644 $(@D)/board/common/edgetrace-uplink.service \
+			$(TARGET_DIR)/usr/lib/systemd/system/edgetrace-uplink.service)
 endef
 
 # What the probes need from the kernel; BTF (CONFIG_DEBUG_INFO_BTF) also

@@ -23,9 +23,10 @@ inherit python3native systemd update-rc.d
 
 COMPATIBLE_HOST = "(aarch64|arm|riscv64|x86_64).*-linux.*"
 
-# One PACKAGECONFIG per probe family and for pinning: each names the
-# symbol of edgetrace's top-level Kconfig that it sets (CONFIG_<name>).
-PACKAGECONFIG ??= "exec fork exit cred signal ptrace module file net"
+# One PACKAGECONFIG per probe family, for pinning, sealed batches and the
+# uplink: each names the symbol of edgetrace's top-level Kconfig that it
+# sets (CONFIG_<name>).
+PACKAGECONFIG ??= "exec fork exit cred signal ptrace module file net seal"
 PACKAGECONFIG[exec] = "PROBE_EXEC=y,PROBE_EXEC=n"
 PACKAGECONFIG[fork] = "PROBE_FORK=y,PROBE_FORK=n"
 PACKAGECONFIG[exit] = "PROBE_EXIT=y,PROBE_EXIT=n"
@@ -36,6 +37,9 @@ PACKAGECONFIG[module] = "PROBE_MODULE=y,PROBE_MODULE=n"
 PACKAGECONFIG[file] = "PROBE_FILE=y,PROBE_FILE=n"
 PACKAGECONFIG[net] = "PROBE_NET=y,PROBE_NET=n"
 PACKAGECONFIG[pin] = "PIN_BPF=y,PIN_BPF=n"
+PACKAGECONFIG[seal] = "UPLINK_SEAL=y,UPLINK_SEAL=n"
+# needs seal; adds edgetrace-uplink.service
+PACKAGECONFIG[uplink] = "UPLINK_HTTPS=y,UPLINK_HTTPS=n"
 
 # Budgets and anything else, as NAME=value words (CONFIG_ is added), e.g.
 # EDGETRACE_KCONFIG_EXTRA:pn-edgetrace = "SPOOL_MAP_SIZE_MIB=16 RINGBUF_SIZE_KIB=256"
@@ -53,10 +57,11 @@ EDGETRACE_BOARD = "yocto"
 # what it would take from toolchains/targets/. clang and bpftool come from
 # the native sysroot (PATH). The Makefile builds in its source tree (B = S).
 EXTRA_OEMAKE = ""
+EDGETRACE_TLS_LIBS = "${@bb.utils.contains('PACKAGECONFIG', 'uplink', '-lmbedtls -lmbedx509', '', d)}"
 EDGETRACE_MAKE_ARGS = "BOARD=${EDGETRACE_BOARD} VERSION=${PV} PYTHON=${PYTHON} \
 	T_CC='${CC} ${CFLAGS}' T_STRIP='${STRIP}' DEPS=${B}/build/sysroot \
 	TARGET_LDFLAGS='${LDFLAGS} -Wl,--gc-sections' \
-	LIBS='-lbpf -lelf -lz -llmdb -lmbedcrypto'"
+	LIBS='-lbpf -lelf -lz -llmdb ${EDGETRACE_TLS_LIBS} -lmbedcrypto'"
 
 # The Makefile builds its own pinned libraries unless $(DEPS)/.stamp is
 # newer than the toolchain scripts: DEPS is the target sysroot, marked built.
@@ -94,13 +99,18 @@ do_install() {
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'systemd', 'true', 'false', d)}; then
 		install -D -m 0644 ${S}/board/common/edgetrace.service \
 			${D}${systemd_system_unitdir}/edgetrace.service
+		if ${@bb.utils.contains('PACKAGECONFIG', 'uplink', 'true', 'false', d)}; then
+			install -D -m 0644 ${S}/board/common/edgetrace-uplink.service \
+				${D}${systemd_system_unitdir}/edgetrace-uplink.service
+		fi
 	fi
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'sysvinit', 'true', 'false', d)}; then
 		install -D -m 0755 ${S}/board/common/S99edgetrace ${D}${sysconfdir}/init.d/edgetrace
 	fi
 }
 
-SYSTEMD_SERVICE:${PN} = "edgetrace.service"
+SYSTEMD_SERVICE:${PN} = "edgetrace.service \
+	${@bb.utils.contains('PACKAGECONFIG', 'uplink', 'edgetrace-uplink.service', '', d)}"
 INITSCRIPT_NAME = "edgetrace"
 INITSCRIPT_PARAMS = "defaults 99"
 CONFFILES:${PN} = "${sysconfdir}/edgetrace/edgetrace.conf ${sysconfdir}/default/edgetrace"
