@@ -520,7 +520,7 @@ install: all
 # probes use, from KERNEL (its BTF, or its vmlinux with DWARF via pahole).
 KERNEL ?= /sys/kernel/btf/vmlinux
 btf: $(O)/bpf/edgetrace.o
-	$(Q)toolchains/btf.sh "$(KERNEL)" $< $(O)/vmlinux.btf
+	$(Q)$(if $(OBJCOPY),OBJCOPY="$(OBJCOPY)") toolchains/btf.sh "$(KERNEL)" $< $(O)/vmlinux.btf
 
 # The emulated boards (tests/system/README.md): each board's io-variant,
 # then Debian's kernel for it booted under QEMU with that build; the host

@@ -28,6 +28,9 @@ command -v bpftool >/dev/null || die "bpftool is missing (apt-get install bpftoo
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# any objcopy that reads the board's ELF: $OBJCOPY (an image build's
+# cross objcopy), else LLVM's, which reads every architecture's
+objcopy=${OBJCOPY:-$(command -v llvm-objcopy || echo objcopy)}
 # image_btf IMAGE OUT: the BTF blob a kernel Image carries (between
 # __start_BTF and __stop_BTF): a header with magic 0xeb9f, version 1,
 # hdr_len 24, types then strings, the longest such that is consistent.
@@ -56,7 +59,7 @@ EOF
 src=$kernel
 own=1
 if [ "$(head -c 4 "$kernel" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] &&
-	llvm-objcopy --dump-section .BTF="$tmp/own.btf" "$kernel" "$tmp/discard" 2>/dev/null &&
+	"$objcopy" --dump-section .BTF="$tmp/own.btf" "$kernel" "$tmp/discard" 2>/dev/null &&
 	[ -s "$tmp/own.btf" ]; then
 	src=$tmp/own.btf	# an ELF vmlinux: its .BTF section
 elif ! bpftool btf dump file "$kernel" >/dev/null 2>&1 &&

@@ -56,10 +56,16 @@ include $(BRCONFIG)
 include $(MK)
 print-%: ; @echo '$($*)'
 $(B)/.configured: ; $(EDGETRACE_CONFIGURE_CMDS)
+define sep
+
+
+endef
 $(B)/.built: ; $(EDGETRACE_BUILD_CMDS)
+	$(foreach h,$(EDGETRACE_POST_BUILD_HOOKS),$(call $(h))$(sep))
 $(B)/.installed: ; $(EDGETRACE_INSTALL_TARGET_CMDS)
 	$(EDGETRACE_INSTALL_INIT_SYSV)
 	$(EDGETRACE_INSTALL_INIT_SYSTEMD)
+	$(foreach h,$(EDGETRACE_POST_INSTALL_TARGET_HOOKS),$(call $(h))$(sep))
 EOF
 brmk() {
 	mk -f "$T/br.mk" MK="$MK" BRCONFIG="$T/br.config" B="$T/br-build" \
@@ -214,9 +220,18 @@ ln -s "$PYTHON" "$T/host/bin/python3"
 ln -s "$(command -v clang)" "$T/host/bin/clang"
 ln -s "$(command -v bpftool)" "$T/host/sbin/bpftool"
 echo 'CONFIG_PROC_TABLE_SIZE=512' >"$T/fragment"
+# the kernel Buildroot built: a vmlinux whose .BTF is this kernel's
+mkdir -p "$T/linux"
+printf 'int x;\n' | gcc -c -x c - -o "$T/linux/empty.o"
+llvm-objcopy --add-section .BTF=/sys/kernel/btf/vmlinux "$T/linux/empty.o" \
+	"$T/linux/vmlinux"
 cat >"$T/br.config" <<EOF
 BR2_x86_64=y
+BR2_LINUX_KERNEL=y
+LINUX_DIR=$T/linux
+TARGET_OBJCOPY=objcopy
 BR2_PACKAGE_EDGETRACE=y
+BR2_PACKAGE_EDGETRACE_KERNEL_BTF=y
 BR2_PACKAGE_EDGETRACE_PROBE_EXEC=y
 BR2_PACKAGE_EDGETRACE_PROBE_FORK=y
 BR2_PACKAGE_EDGETRACE_PROBE_EXIT=y
@@ -280,6 +295,11 @@ if brmk "$T/br-build/.installed" >"$T/br-install.log" 2>&1; then
 		"$T/target/etc/edgetrace/edgetrace.conf"
 	check br_install_uplink_unit cmp -s "$COMMON/edgetrace-uplink.service" \
 		"$T/target/usr/lib/systemd/system/edgetrace-uplink.service"
+	# the kernel's small BTF file, with the .id of that kernel's BTF
+	check br_install_kernel_btf eval 'bpftool btf dump file \
+		"$T/target/usr/lib/edgetrace/vmlinux.btf" >/dev/null' 
+	check br_install_kernel_btf_id test "$(cat "$T/target/usr/lib/edgetrace/vmlinux.btf.id" 2>/dev/null)" = \
+		"$("$PYTHON" -c 'import zlib; d = open("/sys/kernel/btf/vmlinux", "rb").read(); print("crc32 %08x size %d" % (zlib.crc32(d), len(d)))')"
 else
 	fail br_install "$(tail -5 "$T/br-install.log")"
 fi
@@ -303,10 +323,15 @@ board=$(sed -n 's/^EDGETRACE_BOARD *= *"\(.*\)"/\1/p' "$RECIPE")
 img=$T/yocto-image
 mkdir -p "$T/yocto-b/build/$board" "$img"
 cp "$EDGETRACE" "$T/yocto-b/build/$board/edgetrace"
+# what do_compile's make btf leaves, with EDGETRACE_KERNEL_BTF set
+echo 'CONFIG_BTF_FILE="/usr/lib/edgetrace/vmlinux.btf"' >"$T/yocto-b/build/$board/.config"
+echo BTF >"$T/yocto-b/build/$board/vmlinux.btf"
+echo "crc32 01234567 size 8" >"$T/yocto-b/build/$board/vmlinux.btf.id"
 sed -n '/^do_install() {$/,/^}$/p' "$RECIPE" | sed '1d;$d' |
 	sed 's/\${@[^}]*}/true/g' >"$T/yocto-install.sh"
 if [ -n "$board" ] && [ -s "$T/yocto-install.sh" ] &&
 	D=$img S=$TOP B=$T/yocto-b EDGETRACE_BOARD=$board \
+	EDGETRACE_KERNEL_BTF=$T/linux/vmlinux \
 	sbindir=/usr/sbin sysconfdir=/etc \
 	systemd_system_unitdir=/usr/lib/systemd/system \
 	bash -eu "$T/yocto-install.sh" >"$T/yocto-install.log" 2>&1; then
@@ -319,6 +344,10 @@ if [ -n "$board" ] && [ -s "$T/yocto-install.sh" ] &&
 	check yocto_install_sysv test -x "$img/etc/init.d/edgetrace"
 	check yocto_install_uplink_unit cmp -s "$COMMON/edgetrace-uplink.service" \
 		"$img/usr/lib/systemd/system/edgetrace-uplink.service"
+	check yocto_install_kernel_btf cmp -s "$T/yocto-b/build/$board/vmlinux.btf" \
+		"$img/usr/lib/edgetrace/vmlinux.btf"
+	check yocto_install_kernel_btf_id cmp -s "$T/yocto-b/build/$board/vmlinux.btf.id" \
+		"$img/usr/lib/edgetrace/vmlinux.btf.id"
 	# CONFFILES: exactly the files installed under /etc, but the init script
 	conffiles=$(sed -n 's/^CONFFILES:${PN} *= *"\(.*\)"/\1/p' "$RECIPE" |
 		sed 's|\${sysconfdir}|/etc|g' | tr ' ' '\n' | sed '/^$/d' | sort)
@@ -337,9 +366,11 @@ sed -n '/^do_install() {$/,/^}$/p' "$RECIPE" | sed '1d;$d' |
 	sed "s/\${@bb.utils.contains('PACKAGECONFIG', 'uplink'[^}]*}/false/g" |
 	sed 's/\${@[^}]*}/true/g' >"$T/yocto-install2.sh"
 if D=$T/yocto-image2 S=$TOP B=$T/yocto-b EDGETRACE_BOARD=$board \
+	EDGETRACE_KERNEL_BTF= \
 	sbindir=/usr/sbin sysconfdir=/etc \
 	systemd_system_unitdir=/usr/lib/systemd/system \
 	bash -eu "$T/yocto-install2.sh" >"$T/yocto-install2.log" 2>&1; then
+	check yocto_no_kernel_btf_unless_asked test ! -e "$T/yocto-image2/usr/lib/edgetrace"
 	check yocto_no_uplink_unit_without_uplink test -f \
 		"$T/yocto-image2/usr/lib/systemd/system/edgetrace.service" -a ! -e \
 		"$T/yocto-image2/usr/lib/systemd/system/edgetrace-uplink.service"

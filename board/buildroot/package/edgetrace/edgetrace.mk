@@ -39,7 +39,7 @@ EDGETRACE_KCONFIG_BOOLS = PROBE_EXEC PROBE_FORK PROBE_EXIT PROBE_CRED \
 EDGETRACE_KCONFIG_INTS = SPOOL_MAP_SIZE_MIB SPOOL_SYNC_MS \
 	BPF_MAP_BUDGET_KIB RINGBUF_SIZE_KIB UPLINK_BATCH_KIB UPLINK_BATCH_AGE_S
 # The other BR2_PACKAGE_EDGETRACE_* options are this package's own.
-EDGETRACE_PACKAGE_OPTIONS = STATIC CONFIG_FRAGMENT
+EDGETRACE_PACKAGE_OPTIONS = STATIC CONFIG_FRAGMENT KERNEL_BTF
 EDGETRACE_CONFIG_FRAGMENT = $(call qstrip,$(BR2_PACKAGE_EDGETRACE_CONFIG_FRAGMENT))
 
 # The uplink's TLS and X.509 come before the crypto they use.
@@ -127,6 +127,29 @@ define EDGETRACE_INSTALL_INIT_SYSTEMD
 		$(INSTALL) -D -m 0644 $(@D)/board/common/edgetrace-uplink.service \
 			$(TARGET_DIR)/usr/lib/systemd/system/edgetrace-uplink.service)
 endef
+
+# The small BTF file of the kernel this image builds (make btf, docs/build.md
+# "BTF"): from its vmlinux's .BTF, else made by pahole from its DWARF, at
+# the build's CONFIG_BTF_FILE, with the .id that lets the agent use it on
+# that kernel only (a kernel with BTF of its own then spares the agent
+# parsing it: docs/footprint.md).
+ifeq ($(BR2_PACKAGE_EDGETRACE_KERNEL_BTF),y)
+EDGETRACE_DEPENDENCIES += linux host-pahole
+define EDGETRACE_BUILD_KERNEL_BTF
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(EDGETRACE_MAKE_OPTS) \
+		OBJCOPY="$(TARGET_OBJCOPY)" btf KERNEL=$(LINUX_DIR)/vmlinux
+endef
+EDGETRACE_POST_BUILD_HOOKS += EDGETRACE_BUILD_KERNEL_BTF
+define EDGETRACE_INSTALL_KERNEL_BTF
+	btf=`sed -n 's/^CONFIG_BTF_FILE="\(.*\)"$$/\1/p' $(@D)/build/buildroot/.config`; \
+	$(INSTALL) -D -m 0644 $(@D)/build/buildroot/vmlinux.btf $(TARGET_DIR)$$btf && \
+	rm -f $(TARGET_DIR)$$btf.id && \
+	if [ -f $(@D)/build/buildroot/vmlinux.btf.id ]; then \
+		$(INSTALL) -m 0644 $(@D)/build/buildroot/vmlinux.btf.id $(TARGET_DIR)$$btf.id; \
+	fi
+endef
+EDGETRACE_POST_INSTALL_TARGET_HOOKS += EDGETRACE_INSTALL_KERNEL_BTF
+endif
 
 # What the probes need from the kernel; BTF (CONFIG_DEBUG_INFO_BTF) also
 # needs BR2_LINUX_KERNEL_NEEDS_HOST_PAHOLE, so it is left to the board.

@@ -87,9 +87,25 @@ do_configure() {
 		${PYTHON} -m defconfig --kconfig ${S}/Kconfig ${WORKDIR}/edgetrace_defconfig
 }
 
+# The small BTF file of the kernel the image boots (make btf, docs/build.md
+# "BTF"), installed at the build's CONFIG_BTF_FILE with the .id that lets
+# the agent use it on that kernel only: set EDGETRACE_KERNEL_BTF to that
+# kernel's vmlinux (KERNEL_IMAGETYPES += "vmlinux" deploys it; without
+# CONFIG_DEBUG_INFO_BTF it needs DWARF, CONFIG_DEBUG_INFO, for pahole) or,
+# on arm64, its uncompressed Image, e.g. "${DEPLOY_DIR_IMAGE}/Image".
+# Without BTF built in the kernel the probes need it (or run in reduced
+# mode); with it, it spares the agent parsing megabytes of it at start.
+EDGETRACE_KERNEL_BTF ?= ""
+DEPENDS += "${@'virtual/kernel dwarves-native' if d.getVar('EDGETRACE_KERNEL_BTF') else ''}"
+do_compile[depends] += "${@'virtual/kernel:do_deploy' if d.getVar('EDGETRACE_KERNEL_BTF') else ''}"
+
 do_compile() {
 	edgetrace_sysroot
 	oe_runmake ${EDGETRACE_MAKE_ARGS} all
+	if [ -n "${EDGETRACE_KERNEL_BTF}" ]; then
+		oe_runmake ${EDGETRACE_MAKE_ARGS} OBJCOPY='${OBJCOPY}' btf \
+			KERNEL=${EDGETRACE_KERNEL_BTF}
+	fi
 }
 
 do_install() {
@@ -106,6 +122,14 @@ do_install() {
 	fi
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'sysvinit', 'true', 'false', d)}; then
 		install -D -m 0755 ${S}/board/common/S99edgetrace ${D}${sysconfdir}/init.d/edgetrace
+	fi
+	if [ -n "${EDGETRACE_KERNEL_BTF}" ]; then
+		out=${B}/build/${EDGETRACE_BOARD}
+		btf=$(sed -n 's/^CONFIG_BTF_FILE="\(.*\)"$/\1/p' $out/.config)
+		install -D -m 0644 $out/vmlinux.btf ${D}$btf
+		if [ -f $out/vmlinux.btf.id ]; then
+			install -m 0644 $out/vmlinux.btf.id ${D}$btf.id
+		fi
 	fi
 }
 
