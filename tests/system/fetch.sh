@@ -16,6 +16,10 @@
 #	vmlinux.btf	(armhf) the full BTF of the kernel, made by pahole from
 #			the vmlinux of linux-image-<abi>-armmp-dbg; the tests
 #			minimize it for each build with bpftool gen min_core_btf
+#	modules/	the modules of a virtio-mmio network card (virtio_mmio,
+#			virtio_net and what they depend on), uncompressed, with
+#			"load" listing them in insmod order, or "missing" saying
+#			why not; for the uplink phase (tests/system/board.sh)
 #
 # The cache is ${EDGETRACE_CACHE:-~/.cache/edgetrace}/system/. Everything is
 # fetched with apt-get download from Debian's archive; ARCH is added to
@@ -102,13 +106,76 @@ if [ -z "$kpkg" ]; then
 fi
 release=${kpkg#linux-image-}
 KDIR=$CACHE/$ARCH/$release
-if [ -f "$KDIR/.complete" ]; then
+if [ -f "$KDIR/.complete" ] && [ -f "$KDIR/modules/.complete" ]; then
 	echo "$KDIR"
 	exit 0
 fi
 mkdir -p "$KDIR"
 tmp=$(mktemp -d "$CACHE/.x-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# add_module NAME: NAME.ko and the modules it depends on (their .modinfo
+# "depends=", as depmod reads it: the package has no modules.dep) into
+# $KDIR/modules.new, uncompressed (busybox insmod reads no .ko.xz), and
+# NAME after them in the load order
+add_module() {
+	local name=$1 f dep
+	grep -qx "$name" "$tmp/order" && return 0
+	f=$(find "$tmp/k/lib/modules/$release" \( -name "$name.ko" -o -name "$name.ko.xz" \
+		-o -name "${name//_/-}.ko" -o -name "${name//_/-}.ko.xz" \) | head -1)
+	[ -n "$f" ] || { echo "no module $name in $kpkg" >"$tmp/missing"; return 1; }
+	case $f in
+	*.xz) xz -dc "$f" >"$KDIR/modules.new/$name.ko" ;;
+	*) cp "$f" "$KDIR/modules.new/$name.ko" ;;
+	esac || die "cannot copy $f"
+	for dep in $(strings -a "$KDIR/modules.new/$name.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep" || return 1
+	done
+	echo "$name" >>"$tmp/order"
+}
+
+# net_modules: the modules a guest needs for a virtio-mmio network card
+# (the uplink phase of tests/system/board.sh) into $KDIR/modules, "load"
+# naming them in insmod order (none for what is built in), or "missing"
+# saying why there are none. Marked apart from the kernel's .complete
+# (modules/.complete), so that a cache made before them gets them on the
+# next run: a kernel whose package cannot be had again only loses the
+# uplink phase.
+net_modules() {
+	local m c
+	rm -rf "$KDIR/modules.new" "$KDIR/modules"
+	mkdir -p "$KDIR/modules.new"
+	: >"$tmp/order"
+	rm -f "$tmp/missing"
+	for m in virtio_mmio virtio_net; do
+		c=CONFIG_$(echo "$m" | tr '[:lower:]' '[:upper:]')
+		case $(sed -n "s/^$c=//p" "$KDIR/config") in
+		y) ;;
+		m) add_module "$m" || break ;;
+		*) echo "$release has no $c" >"$tmp/missing"; break ;;
+		esac
+	done
+	if [ -f "$tmp/missing" ]; then
+		rm -f "$KDIR"/modules.new/*.ko
+		cp "$tmp/missing" "$KDIR/modules.new/missing"
+		log "no network modules: $(cat "$tmp/missing")"
+	else
+		cp "$tmp/order" "$KDIR/modules.new/load"
+	fi
+	touch "$KDIR/modules.new/.complete"
+	mv "$KDIR/modules.new" "$KDIR/modules"
+}
+
+if [ -f "$KDIR/.complete" ]; then
+	# only the modules are missing: without them the kernel still serves
+	if deb=$(download "$kpkg"); then
+		dpkg-deb -x "$deb" "$tmp/k" && net_modules
+	else
+		log "$kpkg cannot be had again: no network modules for now"
+	fi
+	echo "$KDIR"
+	exit 0
+fi
 
 deb=$(download "$kpkg")
 dpkg-deb -x "$deb" "$tmp/k"
@@ -119,6 +186,8 @@ echo "$release" >"$KDIR/release"
 deb=$(download busybox-static)
 dpkg-deb -x "$deb" "$tmp/bb"
 cp "$tmp/bb/bin/busybox" "$KDIR/busybox"
+net_modules
+rm -rf "$tmp/k"
 
 if ! grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$KDIR/config" && [ ! -s "$KDIR/vmlinux.btf" ]; then
 	# no built-in BTF: make it from the debug vmlinux

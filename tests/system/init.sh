@@ -9,7 +9,13 @@
 # with a watch on /tmp/w, runs a known workload, stops the agent, prints
 # the spool armored to the serial console between markers, and powers
 # off. /etc/systest.conf (written by board.sh) sets BTF (a BTF file
-# for --btf, or empty), PORT and AGENT_ENV (NAME=VALUE... for the agent).
+# for --btf, or empty), PORT and AGENT_ENV (NAME=VALUE... for the agent),
+# and for the uplink phase UPLINK=1 and NET_MODULES (the modules of the
+# network card, in /lib/modules/net, in insmod order): the guest's eth0
+# reaches 10.0.2.2 (QEMU's user network: the host's loopback) and nothing
+# else, and `edgetrace uplink --config /etc/edgetrace/uplink.conf` sends
+# the spool there while the agent runs, until it has caught up with the
+# stopped agent's last record.
 # Every line the host reads starts with "ET-SYSTEST ".
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -27,6 +33,21 @@ mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ip link set lo up
 . /etc/systest.conf
+
+# the network card, 10.0.2.15 with a route to 10.0.2.2 alone
+netup=
+if [ -n "$UPLINK" ]; then
+	for m in $NET_MODULES; do
+		insmod "/lib/modules/net/$m.ko" 2>&1 | sed 's/^/ET-SYSTEST insmod: /'
+	done
+	if ip link set eth0 up && ip addr add 10.0.2.15/32 dev eth0 &&
+		ip route add 10.0.2.2/32 dev eth0; then
+		netup=1
+		say "net-up $(ip -4 -o addr show dev eth0 | tr -s ' ' | cut -d' ' -f2-4); routes: $(ip route | tr '\n' ';')"
+	else
+		say "net-failed: $(ls /sys/class/net | tr '\n' ' ')"
+	fi
+fi
 
 say "kernel $(uname -r) $(uname -m)"
 say "version $(edgetrace --version)"
@@ -148,10 +169,68 @@ sleep 1
 say "agent-memory $(grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' /proc/$agent/status |
 	tr -s ' \t' ' ' | tr '\n' ' ')"
 edgetrace status --spool /tmp/spool 2>&1 | sed 's/^/ET-SYSTEST status-running: /'
+
+# last_seq: the spool's last record; uplink_next: the uplink cursor's
+# next record (0 before its first acknowledgement)
+last_seq() {
+	edgetrace status --spool /tmp/spool 2>/dev/null |
+		sed -n 's/^records .*(seq [0-9]*\.\.\([0-9]*\)).*/\1/p'
+}
+uplink_next() {
+	n=$(edgetrace status --spool /tmp/spool 2>/dev/null |
+		sed -n 's/^cursor *uplink: next \([0-9]*\),.*/\1/p')
+	echo "${n:-0}"
+}
+# wait_uplink SEQ SECONDS: until the uplink has acknowledged SEQ; 1 if
+# it died or the time ran out
+wait_uplink() {
+	i=0
+	while [ "$(uplink_next)" -le "$1" ]; do
+		if ! kill -0 "$uplink" 2>/dev/null || [ $i -ge $(($2 * 5)) ]; then
+			return 1
+		fi
+		i=$((i + 1))
+		usleep 200000
+	done
+}
+
+# the uplink beside the running agent: what the spool holds now reaches
+# the collector while the agent records on
+uplink=
+if [ -n "$netup" ]; then
+	upto=$(last_seq)
+	edgetrace uplink --config /etc/edgetrace/uplink.conf --spool /tmp/spool \
+		>/tmp/uplink.out 2>/tmp/uplink.err &
+	uplink=$!
+	t=$(cut -d' ' -f1 /proc/uptime)
+	say "uplink-started $t with the agent running, last seq $upto"
+	if wait_uplink "$upto" 60; then
+		say "uplink-acked-running $(cut -d' ' -f1 /proc/uptime) seq $upto (started $t)"
+	else
+		say "uplink-not-acked-running: cursor $(uplink_next), seq $upto"
+	fi
+fi
 kill -INT $agent
 wait $agent
 say "agent-exit $?"
 sed 's/^/ET-SYSTEST agent: /' /tmp/agent.err | tail -3
+if [ -n "$uplink" ]; then
+	# the agent is gone: the uplink catches up with its last record
+	upto=$(last_seq)
+	t=$(cut -d' ' -f1 /proc/uptime)
+	if wait_uplink "$upto" 60; then
+		say "uplink-caught-up $(cut -d' ' -f1 /proc/uptime) seq $upto (agent stopped $t)"
+	else
+		say "uplink-not-caught-up: cursor $(uplink_next), last seq $upto"
+	fi
+	say "uplink-memory $(grep -E '^(VmHWM|VmRSS):' /proc/$uplink/status |
+		tr -s ' \t' ' ' | tr '\n' ' ')"
+	edgetrace status --spool /tmp/spool 2>&1 | sed 's/^/ET-SYSTEST uplink-status: /'
+	kill -TERM $uplink
+	wait $uplink
+	say "uplink-exit $?"
+	sed 's/^/ET-SYSTEST uplink: /' /tmp/uplink.err
+fi
 edgetrace status --spool /tmp/spool 2>&1 | sed 's/^/ET-SYSTEST status: /'
 
 say "uptime-export $(cut -d' ' -f1 /proc/uptime)"

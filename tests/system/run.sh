@@ -8,7 +8,9 @@
 #   --build           first `make BOARD=<b> all tools` for each board (and
 #                     `io-variant` when its configuration leaves out the
 #                     file or socket probes), building the board's toolchain
-#                     when it was never built
+#                     when it was never built; for qemu-arm64 also
+#                     `uplink-variant`, which board.sh then boots (the
+#                     uplink phase)
 #   --build-existing  the same, only for the boards already built
 #                     (build/<b>/toolchain.mk); the others are left alone
 #                     (board.sh then uses build/<b> or SKIPs)
@@ -46,6 +48,8 @@ for b in "$@"; do
 		grep -q '^CONFIG_PROBE_FILE=y' "build/$b/.config" 2>/dev/null &&
 			grep -q '^CONFIG_PROBE_NET=y' "build/$b/.config" ||
 			goals="$goals io-variant"
+		# the uplink phase (board.sh then boots build/<b>-uplink)
+		[ "$b" = qemu-arm64 ] && goals="$goals uplink-variant"
 		if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 			make --no-print-directory BOARD="$b" $goals >"$log" 2>&1; then
 			echo "# system.$b: make BOARD=$b $goals: $(($(date +%s) - t0)) s"
