@@ -26,7 +26,7 @@ COMPATIBLE_HOST = "(aarch64|arm|riscv64|x86_64).*-linux.*"
 # One PACKAGECONFIG per probe family, for pinning, sealed batches and the
 # uplink: each names the symbol of edgetrace's top-level Kconfig that it
 # sets (CONFIG_<name>).
-PACKAGECONFIG ??= "exec fork exit cred signal ptrace module file net seal"
+PACKAGECONFIG ??= "exec fork exit cred signal ptrace module file net seal uplink"
 PACKAGECONFIG[exec] = "PROBE_EXEC=y,PROBE_EXEC=n"
 PACKAGECONFIG[fork] = "PROBE_FORK=y,PROBE_FORK=n"
 PACKAGECONFIG[exit] = "PROBE_EXIT=y,PROBE_EXIT=n"
