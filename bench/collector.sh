@@ -41,7 +41,7 @@ while getopts "b:n:c:f:s:h" o; do
 	c) CPU=$OPTARG ;;
 	f) CAPTURE=$(readlink -f "$OPTARG") ;;
 	s) SINKS=$OPTARG ;;
-	*) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 for k in ${SINKS//,/ }; do

@@ -57,7 +57,7 @@ while getopts "n:w:b:h" o; do
 	n) EVENTS=$OPTARG ;;
 	w) WORKLOADS=$OPTARG ;;
 	b) FLOOD=$OPTARG ;;
-	*) sed -n '3,46p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '3,49p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 for w in ${WORKLOADS//,/ }; do
