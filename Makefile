@@ -15,6 +15,8 @@
 #   make test-all            build and test every board (foreign ones under
 #                            qemu-user); what CI runs
 #   make size                per-object size table of the final binary
+#   make full-variant        build/<board>-full: every probe and the HTTPS
+#                            uplink (what bench/uplink.sh measures)
 #   make system-test         boot Debian's arm64 and armhf kernels under QEMU
 #                            with the qemu-arm64 and armv7 builds
 #                            (tests/system/; SYSTEM_BOARDS=... for fewer)
@@ -54,7 +56,7 @@ CONFIG_GOALS := %_defconfig clean distclean help test-all
 BOARDS := $(patsubst board/%_defconfig,%,$(wildcard board/*_defconfig))
 GOALS := $(or $(MAKECMDGOALS),all)
 
-.PHONY: all test test-all system-test tools unit-tests pin-variant io-variant uplink-variant asan-tests fuzzers fuzz integration size install collector btf clean \
+.PHONY: all test test-all system-test tools unit-tests pin-variant io-variant uplink-variant full-variant asan-tests fuzzers fuzz integration size install collector btf clean \
 	distclean help menuconfig oldconfig olddefconfig savedefconfig deps \
 	FORCE
 
@@ -472,7 +474,7 @@ $(IO_O)/.config: $(CONFIG) Kconfig
 io-variant: $(IO_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-io all tools $(IO_O)/asan/edgetrace
 
-# The board with the uplink (CONFIG_UPLINK_HTTPS, still off by default),
+# The board with the uplink (CONFIG_UPLINK_HTTPS, on by default too), its
 # small batches and a small spool so that tests/integration/test_uplink.sh
 # sees many batches and eviction quickly; with its ASan agent and tools.
 UPLINK_O := build/$(BOARD)-uplink
@@ -486,6 +488,22 @@ $(UPLINK_O)/.config: $(CONFIG) Kconfig
 
 uplink-variant: $(UPLINK_O)/.config
 	$(Q)$(MAKE) BOARD=$(BOARD)-uplink all tools $(UPLINK_O)/asan/edgetrace
+
+# Every probe and the HTTPS uplink, with the Kconfig defaults otherwise
+# (256 KiB batches, the full spool): the build bench/uplink.sh measures,
+# agent and uplink alike. Not part of `make test`.
+FULL_O := build/$(BOARD)-full
+$(FULL_O)/.config: $(CONFIG) Kconfig
+	$(Q)mkdir -p $(FULL_O)
+	$(Q){ grep -v 'CONFIG_PROBE_\|CONFIG_UPLINK_' $(CONFIG); \
+		for p in EXEC FORK EXIT CRED SIGNAL PTRACE MODULE FILE; do \
+			echo CONFIG_PROBE_$$p=y; done; \
+		$(if $(wildcard bpf/net.bpf.c),echo CONFIG_PROBE_NET=y;) \
+		echo CONFIG_UPLINK_SEAL=y; echo CONFIG_UPLINK_HTTPS=y; } > $@
+	$(Q)KCONFIG_CONFIG=$@ $(PYTHON) -m olddefconfig Kconfig >/dev/null
+
+full-variant: $(FULL_O)/.config
+	$(Q)$(MAKE) BOARD=$(BOARD)-full all tools
 
 TEST_GOALS := unit-tests all
 TEST_FUZZ_SECONDS ?= 10

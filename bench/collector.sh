@@ -5,12 +5,17 @@
 # batches per second on one core.
 #
 #	bench/collector.sh [-b BATCHES] [-n RECORDS_PER_BATCH] [-c CPU]
+#			   [-f CAPTURE] [-s SINK[,SINK...]]
 #
 # (`make collector tools` first.) capgen makes BATCHES x RECORDS records
-# (defaults 1000 x 256, the agent's mix), et-mkbatch seals them as uplink
-# batches of one device, and curl posts them all over one keep-alive
+# (defaults 1000 x 256, the agent's mix), or -f takes the records of a
+# capture file (`edgetrace export --format raw`; bench/uplink.sh passes
+# what its agent recorded), sealed again under new batch numbers until
+# there are BATCHES. et-mkbatch seals them as uplink batches of one
+# device, RECORDS to a batch, and curl posts them all over one keep-alive
 # mutual-TLS connection to build/<board>/edgetrace-collector pinned to
-# CPU (taskset, default 0; curl runs on the other CPUs). Three sinks:
+# CPU (taskset, default 0; curl runs on the other CPUs). Sinks (-s, a
+# comma list; default all three):
 #   ndjson    NDJSON only (marker files, an fsync per file per batch)
 #   pg        PostgreSQL only (a throwaway cluster, as the tests start
 #             it, with its default durability: fsync on, synchronous
@@ -27,14 +32,27 @@ set -u
 BATCHES=1000
 RECORDS=256
 CPU=0
-while getopts "b:n:c:h" o; do
+CAPTURE=
+SINKS=ndjson,pg,pg+ndjson
+while getopts "b:n:c:f:s:h" o; do
 	case $o in
 	b) BATCHES=$OPTARG ;;
 	n) RECORDS=$OPTARG ;;
 	c) CPU=$OPTARG ;;
-	*) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	f) CAPTURE=$(readlink -f "$OPTARG") ;;
+	s) SINKS=$OPTARG ;;
+	*) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
+for k in ${SINKS//,/ }; do
+	case $k in
+	ndjson | pg | pg+ndjson) ;;
+	*) echo "collector.sh: unknown sink '$k' (ndjson, pg, pg+ndjson)" >&2; exit 2 ;;
+	esac
+done
+[ -z "$CAPTURE" ] || [ -r "$CAPTURE" ] ||
+	{ echo "collector.sh: cannot read $CAPTURE" >&2; exit 2; }
+case ",$SINKS," in *,pg,* | *,pg+ndjson,*) USE_PG=1 ;; *) USE_PG= ;; esac
 
 cd "$(dirname "$0")/.." || exit 2
 BOARD=$(cat build/.board 2>/dev/null || echo x86_64)
@@ -44,7 +62,8 @@ for x in "$COLLECTOR" "$O/tools/et-mkbatch" "$O/tools/capgen" "$O/edgetrace"; do
 	[ -x "$x" ] || { echo "collector.sh: $x missing: make collector tools" >&2; exit 2; }
 done
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] || { echo "collector.sh: no PostgreSQL: toolchains/install-deps.sh" >&2; exit 2; }
+[ -n "$PGBIN" ] || [ -z "$USE_PG" ] ||
+	{ echo "collector.sh: no PostgreSQL: toolchains/install-deps.sh" >&2; exit 2; }
 command -v curl >/dev/null || { echo "collector.sh: no curl" >&2; exit 2; }
 
 W=$(mktemp -d /var/tmp/et-bench-collector-XXXXXX)
@@ -56,15 +75,31 @@ as_pg() {
 pg() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w -t 30 "$@"; }
 cleanup() {
 	[ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
-	pg stop -m immediate >/dev/null 2>&1
+	[ -n "$USE_PG" ] && pg stop -m immediate >/dev/null 2>&1
 	rm -rf "$W" "$PGDIR"
 }
 trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] && chown postgres: "$PGDIR"
-as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >/dev/null 2>&1 &&
-	pg -o "-c listen_addresses='' -k $PGDIR -p 5432" start >/dev/null 2>&1 ||
-	{ echo "collector.sh: cannot start PostgreSQL" >&2; exit 2; }
+if [ -n "$USE_PG" ]; then
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$PGDIR"
+	as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >/dev/null 2>&1 &&
+		pg -o "-c listen_addresses='' -k $PGDIR -p 5432" start >/dev/null 2>&1 ||
+		{ echo "collector.sh: cannot start PostgreSQL" >&2; exit 2; }
+fi
 PGCONN="host=$PGDIR port=5432 user=postgres dbname=postgres"
+
+# seal_all: BATCHES batches of RECORDS records of cap into b/, the
+# capture sealed again under the next batch numbers while there are fewer
+seal_all() {
+	local n=0
+	while [ "$n" -lt "$BATCHES" ]; do
+		"$O/tools/et-mkbatch" --fleet-pub fleet/fleet.pub \
+			--device-key dev/device.key --device-id gw-bench \
+			--records "$RECORDS" --first-batch $((n + 1)) -o b cap || return 1
+		[ "$(ls b | wc -l)" -gt "$n" ] || return 1
+		n=$(ls b | wc -l)
+	done
+	ls b/*.etsb | tail -n +$((BATCHES + 1)) | xargs -r rm --
+}
 
 cd "$W" || exit 2
 {
@@ -80,14 +115,20 @@ cd "$W" || exit 2
 	printf 'extendedKeyUsage=clientAuth\nsubjectAltName=DNS:gw-bench\n' >dev.ext &&
 	openssl x509 -req -in dev.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
 		-days 30 -sha256 -extfile dev.ext -out dev.crt &&
-	"$O/tools/capgen" -q -n $((BATCHES * RECORDS)) -o cap &&
-	mkdir b && "$O/tools/et-mkbatch" --fleet-pub fleet/fleet.pub \
-		--device-key dev/device.key --device-id gw-bench \
-		--records "$RECORDS" -o b cap
+	if [ -n "$CAPTURE" ]; then
+		ln -s "$CAPTURE" cap
+	else
+		"$O/tools/capgen" -q -n $((BATCHES * RECORDS)) -o cap
+	fi &&
+	mkdir b && seal_all
 } >setup.log 2>&1 || { echo "collector.sh: set-up failed:" >&2; tail -5 setup.log >&2; exit 2; }
 BYTES=$(cat b/*.etsb | wc -c)
+# the records in them: each batch's count (docs/sealed-format.md)
+NREC=$(python3 -c '
+import struct, sys
+print(sum(struct.unpack_from("<I", open(f, "rb").read(16), 12)[0] for f in sys.argv[1:]))' b/*.etsb)
 
-echo "collector.sh: $BATCHES batches of $RECORDS records (capgen mix 'all'),"
+echo "collector.sh: $BATCHES batches of $RECORDS records (${CAPTURE:-capgen mix 'all'}: $NREC in all),"
 echo "  $BYTES sealed bytes; collector on CPU $CPU of $(nproc), $(uname -r)"
 
 # one curl config: every batch over one connection
@@ -117,15 +158,22 @@ run() {
 	cpu1=$(awk '{ print $14 + $15 }' "/proc/$CPID/stat")
 	kill "$CPID"; wait "$CPID"; CPID=
 	ok=$(grep -c '^200$' codes)
-	awk -v n="$name" -v b="$BATCHES" -v r="$RECORDS" -v ok="$ok" \
+	awk -v n="$name" -v b="$BATCHES" -v r="$NREC" -v ok="$ok" \
 		-v t0="$t0" -v t1="$t1" -v c="$(( cpu1 - cpu0 ))" -v hz="$hz" 'BEGIN {
 		t = t1 - t0
 		printf "  %-10s %d/%d stored, %.2f s: %7.0f batches/s, %8.0f records/s; collector CPU %.2f ms/batch (%.0f batches per CPU second)\n",
-			n, ok, b, t, b / t, b * r / t, c / hz * 1000 / b, c ? b / (c / hz) : 0 }'
+			n, ok, b, t, b / t, r / t, c / hz * 1000 / b, c ? b / (c / hz) : 0 }'
 	[ "$ok" = "$BATCHES" ] || echo "  $name: $(sort codes | uniq -c | tr '\n' ' ')"
 }
-run ndjson --ndjson nd
-run pg --pg "$PGCONN"
-(cd / && as_pg "$PGBIN/psql" -q -h "$PGDIR" -U postgres -d postgres -c \
-	'TRUNCATE edgetrace_batches, edgetrace_records' >/dev/null)
-run pg+ndjson --pg "$PGCONN" --ndjson nd
+for k in ${SINKS//,/ }; do
+	case $k in
+	ndjson) run ndjson --ndjson nd ;;
+	pg | pg+ndjson)
+		[ -n "$(cd / && as_pg "$PGBIN/psql" -qAt -h "$PGDIR" -U postgres \
+			-d postgres -c "SELECT to_regclass('edgetrace_batches')")" ] &&
+			(cd / && as_pg "$PGBIN/psql" -q -h "$PGDIR" -U postgres -d postgres -c \
+				'TRUNCATE edgetrace_batches, edgetrace_records' >/dev/null)
+		if [ "$k" = pg ]; then run pg --pg "$PGCONN"
+		else run pg+ndjson --pg "$PGCONN" --ndjson nd; fi ;;
+	esac
+done

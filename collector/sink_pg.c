@@ -22,11 +22,27 @@
  * One connection, re-established when it broke (a restarted server): the
  * first statement of a batch on a connection that turns out to be dead is
  * retried once on a new one.
+ *
+ * The collector has one thread, and while a batch is with PostgreSQL no
+ * other connection is served. So nothing here waits for the server
+ * without a bound: the connection is non-blocking, every wait is a poll()
+ * against one deadline per batch (PG_ANSWER_S), and a server that has not
+ * finished the batch by then (hung, stopped, its disk stuck, the network
+ * gone without a reset) loses the connection: the batch gets 503 and the
+ * device sends it again later (if the COMMIT did happen, the resend is a
+ * duplicate, which acknowledges it). After such a timeout PostgreSQL is
+ * left alone for a hold-off that doubles from HOLDOFF_MIN_S to
+ * HOLDOFF_MAX_S while it lasts: batches meanwhile get 503 at once, so a
+ * hung server costs the loop one wait per hold-off, not one per batch. A
+ * server that is down refuses at once: the next batch tries again.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -34,6 +50,12 @@
 
 /* pg_advisory_xact_lock key for the schema: "ETCO" */
 #define SCHEMA_LOCK	"1163149135"
+
+#define PG_ANSWER_S	10	/* a batch's statements, all together */
+#define STR2(x)		#x
+#define STR(x)		STR2(x)
+#define HOLDOFF_MIN_S	2	/* PostgreSQL left alone after a failure */
+#define HOLDOFF_MAX_S	60
 
 static const char schema[] =
 	"BEGIN;"
@@ -60,10 +82,23 @@ static const char schema[] =
 	"COMMIT;";
 
 struct co_pg {
-	PGconn *conn;
+	PGconn *conn;			/* NULL after a failure: connect anew */
+	char *conninfo;
 	char *copybuf;
 	size_t copycap;
+	double deadline;		/* of the batch being stored */
+	int timed_out;
+	double holdoff_until;		/* no attempt before this */
+	unsigned int holdoff;		/* seconds; 0 after a success */
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* libpq's message, on one line. */
 static const char *pg_msg(PGconn *conn)
@@ -80,6 +115,7 @@ static const char *pg_msg(PGconn *conn)
 	return buf[0] ? buf : "(no message)";
 }
 
+/* Blocking: only for the schema, before the collector serves anyone. */
 static int exec_ok(PGconn *conn, const char *sql, ExecStatusType want)
 {
 	PGresult *res = PQexec(conn, sql);
@@ -89,23 +125,25 @@ static int exec_ok(PGconn *conn, const char *sql, ExecStatusType want)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A connect timeout unless CONNINFO sets one (it comes later, so it wins):
+ * the first connection is made before the collector listens, blocking,
+ * and a server that does not answer must not hold it for the kernel's TCP
+ * timeout. Later ones are made within a batch's deadline.
+ */
+static const char *const conn_keys[] = { "connect_timeout", "dbname", NULL };
+
 struct co_pg *co_pg_open(const char *conninfo, char *err, size_t errlen)
 {
-	/*
-	 * A connect timeout unless CONNINFO sets one (it comes later, so it
-	 * wins): the loop waits for libpq, and a server that does not
-	 * answer must not stall it for the kernel's TCP timeout.
-	 */
-	static const char *const keys[] = { "connect_timeout", "dbname",
-					    NULL };
-	const char *vals[] = { "5", conninfo, NULL };
 	struct co_pg *pg = calloc(1, sizeof(*pg));
 
-	if (!pg) {
+	if (!pg || !(pg->conninfo = strdup(conninfo))) {
 		snprintf(err, errlen, "out of memory");
+		free(pg);
 		return NULL;
 	}
-	pg->conn = PQconnectdbParams(keys, vals, 1);
+	pg->conn = PQconnectdbParams(conn_keys, (const char *[]){ "5",
+				     conninfo, NULL }, 1);
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		snprintf(err, errlen, "--pg '%s': cannot connect to PostgreSQL: "
 			 "%s", conninfo, pg_msg(pg->conn));
@@ -116,10 +154,16 @@ struct co_pg *co_pg_open(const char *conninfo, char *err, size_t errlen)
 			 conninfo, pg_msg(pg->conn));
 		goto out_free;
 	}
+	if (PQsetnonblocking(pg->conn, 1)) {
+		snprintf(err, errlen, "--pg '%s': %s", conninfo,
+			 pg_msg(pg->conn));
+		goto out_free;
+	}
 	return pg;
 
 out_free:
 	PQfinish(pg->conn);
+	free(pg->conninfo);
 	free(pg);
 	return NULL;
 }
@@ -129,8 +173,116 @@ void co_pg_close(struct co_pg *pg)
 	if (!pg)
 		return;
 	PQfinish(pg->conn);
+	free(pg->conninfo);
 	free(pg->copybuf);
 	free(pg);
+}
+
+/* --------------------------------------------- waits with a deadline */
+
+/* Wait for @events on the connection's socket until the deadline: 0, or
+ * -1 when it passed (pg->timed_out) or the socket failed. */
+static int wait_socket(struct co_pg *pg, short events)
+{
+	struct pollfd pfd = { .fd = PQsocket(pg->conn), .events = events };
+	double left = pg->deadline - now_s();
+	int n;
+
+	if (pfd.fd < 0)
+		return -1;
+	if (left <= 0) {
+		pg->timed_out = 1;
+		return -1;
+	}
+	n = poll(&pfd, 1, (int)(left * 1000) + 1);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n == 0) {
+		pg->timed_out = 1;
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/* Send what libpq holds (a query, COPY data). */
+static int flush(struct co_pg *pg)
+{
+	int r;
+
+	while ((r = PQflush(pg->conn)) == 1) {
+		if (wait_socket(pg, POLLOUT | POLLIN))
+			return -1;
+		/* the server may talk (a notice) while we send */
+		if (!PQconsumeInput(pg->conn))
+			return -1;
+	}
+	return r;
+}
+
+/* The next result of the command sent (NULL at its end, or on failure,
+ * with *@failed set). */
+static PGresult *next_result(struct co_pg *pg, int *failed)
+{
+	*failed = 0;
+	if (flush(pg))
+		goto fail;
+	while (PQisBusy(pg->conn)) {
+		if (wait_socket(pg, POLLIN) || !PQconsumeInput(pg->conn))
+			goto fail;
+	}
+	return PQgetResult(pg->conn);
+fail:
+	*failed = 1;
+	return NULL;
+}
+
+/*
+ * Send @sql (with @n text parameters) and wait for its result: 0 when its
+ * status is @want, -1 otherwise. @tuples, when set, gets PQcmdTuples.
+ */
+static int run(struct co_pg *pg, const char *sql, int n,
+	       const char *const *v, ExecStatusType want, char *tuples,
+	       size_t tlen)
+{
+	PGresult *res;
+	int failed, ok;
+
+	if (!PQsendQueryParams(pg->conn, sql, n, NULL, v, NULL, NULL, 0))
+		return -1;
+	res = next_result(pg, &failed);
+	ok = res && PQresultStatus(res) == want;
+	if (ok && tuples)
+		snprintf(tuples, tlen, "%s", PQcmdTuples(res));
+	PQclear(res);
+	if (failed)
+		return -1;
+	if (want == PGRES_COPY_IN)
+		return ok ? 0 : -1;
+	/* the command's end: the NULL after its last result */
+	while ((res = next_result(pg, &failed)))
+		PQclear(res);
+	return ok && !failed ? 0 : -1;
+}
+
+/* A new connection, within the deadline. */
+static int reconnect(struct co_pg *pg)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	const char *vals[] = { "5", pg->conninfo, NULL };
+
+	PQfinish(pg->conn);
+	pg->conn = PQconnectStartParams(conn_keys, vals, 1);
+	if (!pg->conn || PQstatus(pg->conn) == CONNECTION_BAD)
+		return -1;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			return -1;
+		if (wait_socket(pg, st == PGRES_POLLING_READING ? POLLIN :
+				POLLOUT))
+			return -1;
+		st = PQconnectPoll(pg->conn);
+	}
+	return PQsetnonblocking(pg->conn, 1) ? -1 : 0;
 }
 
 /*
@@ -173,6 +325,17 @@ static int copy_append(struct co_pg *pg, size_t *len, const char *s, size_t n,
 	return 0;
 }
 
+/* COPY data, waiting (within the deadline) while libpq's buffer is full. */
+static int copy_put(struct co_pg *pg, const char *buf, size_t len)
+{
+	int r;
+
+	while ((r = PQputCopyData(pg->conn, buf, len)) == 0)
+		if (flush(pg))
+			return -1;
+	return r == 1 ? 0 : -1;
+}
+
 static int copy_records(struct co_pg *pg, const struct co_batch *b)
 {
 	char num[96];
@@ -194,7 +357,7 @@ static int copy_records(struct co_pg *pg, const struct co_batch *b)
 			return -1;
 		pg->copybuf[len++] = '\n';
 		if (len >= 256 * 1024 || i + 1 == b->nrecs) {
-			if (PQputCopyData(pg->conn, pg->copybuf, len) != 1)
+			if (copy_put(pg, pg->copybuf, len))
 				return -1;
 			len = 0;
 		}
@@ -205,10 +368,9 @@ static int copy_records(struct co_pg *pg, const struct co_batch *b)
 /* The batch's row: 1 new, 0 there already, -1 failed. */
 static int insert_batch(struct co_pg *pg, const struct co_batch *b)
 {
-	char seq[24], first[24], last[24], count[16], bytes[16];
+	char seq[24], first[24], last[24], count[16], bytes[16], tuples[24];
 	const char *v[] = { b->h.device_id, seq, b->key_hex, first, last,
 			    count, bytes };
-	PGresult *res;
 	int ret = -1;
 
 	snprintf(seq, sizeof(seq), "%" PRIu64, b->h.batch_seq);
@@ -216,70 +378,116 @@ static int insert_batch(struct co_pg *pg, const struct co_batch *b)
 	snprintf(last, sizeof(last), "%" PRIu64, b->h.last_seq);
 	snprintf(count, sizeof(count), "%" PRIu32, b->h.count);
 	snprintf(bytes, sizeof(bytes), "%zu", b->sealed_len);
-	res = PQexecParams(pg->conn,
-		"INSERT INTO edgetrace_batches (device_id, batch_seq, "
-		"device_key_id, first_seq, last_seq, records, sealed_bytes) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7) "
-		"ON CONFLICT (device_id, batch_seq) DO NOTHING",
-		7, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		ret = strcmp(PQcmdTuples(res), "0") ? 1 : 0;
-	PQclear(res);
+	if (!run(pg, "INSERT INTO edgetrace_batches (device_id, batch_seq, "
+		 "device_key_id, first_seq, last_seq, records, sealed_bytes) "
+		 "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+		 "ON CONFLICT (device_id, batch_seq) DO NOTHING",
+		 7, v, PGRES_COMMAND_OK, tuples, sizeof(tuples)))
+		ret = strcmp(tuples, "0") ? 1 : 0;
 	return ret;
+}
+
+static int cmd(struct co_pg *pg, const char *sql)
+{
+	return run(pg, sql, 0, NULL, PGRES_COMMAND_OK, NULL, 0);
 }
 
 static int begin(struct co_pg *pg)
 {
-	if (PQstatus(pg->conn) != CONNECTION_OK)
-		PQreset(pg->conn);
-	if (!exec_ok(pg->conn, "BEGIN", PGRES_COMMAND_OK))
+	if ((!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) &&
+	    reconnect(pg))
+		return -1;
+	if (!cmd(pg, "BEGIN"))
 		return 0;
-	if (PQstatus(pg->conn) == CONNECTION_OK)
+	if (pg->timed_out || PQstatus(pg->conn) == CONNECTION_OK)
 		return -1;
 	/* the connection died since the last batch: one more try */
-	PQreset(pg->conn);
-	return exec_ok(pg->conn, "BEGIN", PGRES_COMMAND_OK);
+	if (reconnect(pg))
+		return -1;
+	return cmd(pg, "BEGIN");
+}
+
+/* After PQputCopyEnd: COPY's result, then the end of the command. */
+static int copy_end(struct co_pg *pg)
+{
+	PGresult *res;
+	int failed, ok;
+
+	res = next_result(pg, &failed);
+	ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	while (!failed && (res = next_result(pg, &failed)))
+		PQclear(res);
+	return ok && !failed ? 0 : -1;
+}
+
+/* The transaction of one batch: 1 new, 0 a duplicate, -1 failed. */
+static int store(struct co_pg *pg, const struct co_batch *b)
+{
+	int ret;
+
+	if (begin(pg))
+		return -1;
+	ret = insert_batch(pg, b);
+	if (ret < 0)
+		return -1;
+	if (ret == 0)
+		return cmd(pg, "ROLLBACK") ? -1 : 0;
+	if (run(pg, "COPY edgetrace_records (device_id, seq, ts, type, "
+		"batch_seq, json) FROM STDIN", 0, NULL, PGRES_COPY_IN, NULL,
+		0))
+		return -1;
+	if (copy_records(pg, b)) {
+		if (!pg->timed_out &&
+		    PQputCopyEnd(pg->conn, "out of memory") == 1)
+			copy_end(pg);
+		return -1;
+	}
+	if (PQputCopyEnd(pg->conn, NULL) != 1 || copy_end(pg) ||
+	    cmd(pg, "COMMIT"))
+		return -1;
+	return 1;
 }
 
 int co_pg_store(struct co_pg *pg, const struct co_batch *b, char *err,
 		size_t errlen)
 {
-	PGresult *res;
+	double now = now_s();
 	int ret;
 
-	if (begin(pg))
-		goto fail;
-	ret = insert_batch(pg, b);
-	if (ret < 0)
-		goto fail;
-	if (ret == 0) {
-		exec_ok(pg->conn, "ROLLBACK", PGRES_COMMAND_OK);
-		return 0;
+	if (now < pg->holdoff_until) {
+		snprintf(err, errlen, "PostgreSQL failed, not tried again for "
+			 "%.0f s", pg->holdoff_until - now);
+		return -1;
 	}
-	res = PQexec(pg->conn, "COPY edgetrace_records (device_id, seq, ts, "
-		     "type, batch_seq, json) FROM STDIN");
-	ret = PQresultStatus(res) == PGRES_COPY_IN;
-	PQclear(res);
-	if (!ret)
-		goto fail;
-	ret = copy_records(pg, b);
-	if (PQputCopyEnd(pg->conn, ret ? "out of memory" : NULL) != 1)
-		goto fail;
-	res = PQgetResult(pg->conn);
-	ret = ret || PQresultStatus(res) != PGRES_COMMAND_OK;
-	PQclear(res);
-	while ((res = PQgetResult(pg->conn)))
-		PQclear(res);
-	if (ret)
-		goto fail;
-	if (exec_ok(pg->conn, "COMMIT", PGRES_COMMAND_OK))
-		goto fail;
-	return 1;
-
-fail:
-	snprintf(err, errlen, "PostgreSQL: %s", pg_msg(pg->conn));
-	if (PQstatus(pg->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
-		exec_ok(pg->conn, "ROLLBACK", PGRES_COMMAND_OK);
+	pg->deadline = now + PG_ANSWER_S;
+	pg->timed_out = 0;
+	ret = store(pg, b);
+	if (ret >= 0) {
+		pg->holdoff = 0;
+		return ret;
+	}
+	snprintf(err, errlen, "PostgreSQL: %s", pg->timed_out ?
+		 "no answer within " STR(PG_ANSWER_S) " s" :
+		 pg->conn ? pg_msg(pg->conn) : "out of memory");
+	/* an error in a working session: roll back, and go on */
+	if (!pg->timed_out && PQstatus(pg->conn) == CONNECTION_OK &&
+	    (PQtransactionStatus(pg->conn) == PQTRANS_IDLE ||
+	     !cmd(pg, "ROLLBACK")))
+		return -1;
+	/* the connection is of no use now */
+	PQfinish(pg->conn);
+	pg->conn = NULL;
+	/*
+	 * A server that is down says so at once (refused): try again with
+	 * the next batch. One that hangs cost the deadline: leave it alone.
+	 */
+	if (!pg->timed_out)
+		return -1;
+	pg->holdoff = pg->holdoff ? 2 * pg->holdoff : HOLDOFF_MIN_S;
+	if (pg->holdoff > HOLDOFF_MAX_S)
+		pg->holdoff = HOLDOFF_MAX_S;
+	pg->holdoff_until = now_s() + pg->holdoff;
+	co_log("PostgreSQL left alone for %u s: %s", pg->holdoff, err);
 	return -1;
 }

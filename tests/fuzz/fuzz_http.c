@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continued = 1;
 			break;
 		case CO_HTTP_ANSWER:
-			check(known_status(r.code), "an answer not in the table");
+			check(known_status(r.code),
+			      "an answer not in the table");
 			check(r.text && r.text[0], "an answer without a text");
 			if (r.close) {
 				done = 1;
@@ -95,10 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continued = 0;
 			break;
 		case CO_HTTP_BATCH:
-			check(r.body >= h.in && r.body + r.body_len <= h.in + h.len,
+			check(r.body >= h.in &&
+			      r.body + r.body_len <= h.in + h.len,
 			      "a batch outside the buffer");
 			check(r.body_len <= max, "a batch over the limit");
-			check(r.body_len == h.body_len, "a batch of another length");
+			check(r.body_len == h.body_len,
+			      "a batch of another length");
 			co_http_done(&h);
 			check(h.len < before, "a batch that consumed nothing");
 			if (r.close)

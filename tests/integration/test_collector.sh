@@ -15,6 +15,8 @@
 # not name, an export batch: 400, logged, nothing written; no client
 # certificate or one of another CA: handshake refused and logged;
 # PostgreSQL stopped: 503, and after it is back the resend is stored;
+# PostgreSQL hanging (SIGSTOP): 503 within the deadline, other clients
+# served, then 503 at once while it is left alone, stored once it runs;
 # NDJSON alone deduplicates by marker files; 413 over --max-batch-bytes
 # (with and without Expect: 100-continue); HTTP edge cases (pipelining,
 # byte-at-a-time requests, garbage, HTTP/1.0, chunked, junk bodies);
@@ -425,6 +427,41 @@ pg -o "-c listen_addresses='' -k $PGDIR -p 5432 -c fsync=off" start >/dev/null 2
 expect_post pg_up.resend_stored "200 stored gw-2 102" A $D2 b2x/000102.etsb
 check pg_up.in_pg [ "$(sql "SELECT records FROM edgetrace_batches WHERE device_id = 'gw-2' AND batch_seq = 102")" = 50 ]
 check pg_up.in_ndjson [ "$(cat ndA/gw-2/*.ndjson | wc -l)" = $((lines_before + 50)) ]
+
+# ------------------------------------------------- PostgreSQL hangs
+# Stopped (SIGSTOP: the kernel still accepts and acknowledges, nothing
+# answers, as with a stuck disk): a batch gets 503 within the collector's
+# deadline (10 s) instead of never, other clients are served meanwhile
+# (after that wait at most), batches get 503 at once while PostgreSQL is
+# left alone, and once it runs again the resend is stored.
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }	# A B: B - A
+pm=$(head -1 "$PGDIR/data/postmaster.pid")
+pgpids="$pm $(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+kill -STOP $pgpids
+t0=$(date +%s.%N)
+post A $D2 b2x/000105.etsb >hang1.out &
+P1=$!
+sleep 1
+t1=$(date +%s.%N)
+got405=$(curl -sS --max-time 30 --cacert ca.crt --cert dev1.crt --key dev1/device.key \
+	-o /dev/null -w '%{http_code}' "https://localhost:${CPORT[A]}/v1/batches" 2>>curl.err)
+t2=$(date +%s.%N)
+wait $P1
+t3=$(date +%s.%N)
+echo "    pg_hang: 503 after $(secs "$t0" "$t3") s, another client answered after $(secs "$t1" "$t2") s"
+check pg_hang.503_within_deadline [ "$(cut -c1-50 hang1.out)" = "503 unavailable: PostgreSQL: no answer within 10 s" -a \
+	"$(secs "$t0" "$t3" | cut -d. -f1)" -lt 14 ]
+check pg_hang.others_served [ "$got405" = 405 -a "$(secs "$t1" "$t2" | cut -d. -f1)" -lt 14 ]
+t4=$(date +%s.%N)
+got=$(post A $D2 b2x/000105.etsb)
+t5=$(date +%s.%N)
+check pg_hang.left_alone_503_at_once [ "${got#503 unavailable: PostgreSQL failed, not tried again}" != "$got" -a \
+	"$(secs "$t4" "$t5" | cut -d. -f1)" -lt 3 ]
+check pg_hang.logged grep -q "PostgreSQL left alone for 2 s: PostgreSQL: no answer within 10 s" A.err
+kill -CONT $pgpids
+sleep 2.5
+expect_post pg_hang.resend_stored "200 stored gw-2 105" A $D2 b2x/000105.etsb
+check pg_hang.in_pg [ "$(sql "SELECT records FROM edgetrace_batches WHERE device_id = 'gw-2' AND batch_seq = 105")" = 50 ]
 
 # ------------------------------------------------------ NDJSON alone
 
