@@ -99,28 +99,18 @@ const char *et_reduced_lacking(void)
 
 const char *et_reduced_unavailable(void)
 {
-	static const char names[] = ""
-#ifdef CONFIG_PROBE_CRED
-		" cred"
-#endif
-#ifdef CONFIG_PROBE_SIGNAL
-		" signal"
-#endif
-#ifdef CONFIG_PROBE_PTRACE
-		" ptrace"
-#endif
-#ifdef CONFIG_PROBE_MODULE
-		" module"
-#endif
-#ifdef CONFIG_PROBE_FILE
-		" file"
-#endif
-#ifdef CONFIG_PROBE_NET
-		" net"
-#endif
-		;
+	/* the build's families, which et_probes_names() lists from exec,
+	 * fork and exit, the three reduced mode records */
+	static const char *const covered[] = { "exec", "fork", "exit" };
+	const char *s = et_probes_names();
 
-	return names[0] ? names + 1 : "";
+	for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++) {
+		size_t n = strlen(covered[i]);
+
+		if (!strncmp(s, covered[i], n) && (!s[n] || s[n] == ' '))
+			s += n + (s[n] == ' ');
+	}
+	return strcmp(s, "none") ? s : "";
 }
 
 /*
